@@ -1,0 +1,366 @@
+//! NumPy .npy files of float32/float64 values: reader for format versions
+//! 1.0-3.0 and a float32 writer.
+
+use crate::dataset::Dataset;
+use crate::error::DataError;
+use crate::npy_header::parse_header;
+use std::io::Write;
+use std::path::Path;
+
+const MAGIC: &[u8; 6] = b"\x93NUMPY";
+
+/// A parsed file: shape, values and where the header text began (for
+/// errors about the array as a whole).
+struct NpyArray {
+    shape: Vec<usize>,
+    data: Vec<f32>,
+    header_start: usize,
+}
+
+fn read_npy(path: &Path) -> Result<NpyArray, DataError> {
+    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+    let err = |offset: usize, expected: String| DataError::format(path, offset as u64, expected);
+    if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+        return Err(err(
+            0,
+            "the .npy magic \\x93NUMPY (not a .npy file?)".into(),
+        ));
+    }
+    let (Some(&major), Some(&minor)) = (bytes.get(6), bytes.get(7)) else {
+        return Err(err(
+            bytes.len(),
+            ".npy version bytes, found end of file".into(),
+        ));
+    };
+    let len_bytes = match (major, minor) {
+        (1, 0) => 2,
+        (2, 0) | (3, 0) => 4,
+        _ => {
+            return Err(err(
+                6,
+                format!(".npy version 1.0, 2.0 or 3.0, found {major}.{minor}"),
+            ));
+        }
+    };
+    let header_start = 8 + len_bytes;
+    let Some(len_field) = bytes.get(8..header_start) else {
+        return Err(err(
+            8,
+            format!("a {len_bytes}-byte header length, found end of file"),
+        ));
+    };
+    let header_len = len_field
+        .iter()
+        .rev()
+        .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+    let data_start = header_start + header_len;
+    let Some(text) = bytes.get(header_start..data_start) else {
+        return Err(err(
+            bytes.len(),
+            format!("a header of {header_len} bytes (length field at byte 8), found end of file"),
+        ));
+    };
+    let header = parse_header(text).map_err(|e| err(header_start + e.at, e.expected))?;
+
+    let itemsize = match header.descr.as_str() {
+        "<f4" => 4,
+        "<f8" => 8,
+        other => {
+            let why = if other.starts_with('>') {
+                " (big-endian data is not supported)"
+            } else {
+                ""
+            };
+            return Err(err(
+                header_start + header.descr_at,
+                format!("dtype '<f4' or '<f8', found {other:?}{why}"),
+            ));
+        }
+    };
+    if header.fortran_order {
+        return Err(err(
+            header_start + header.fortran_at,
+            "'fortran_order': False (C order), found True".into(),
+        ));
+    }
+    let count = header
+        .shape
+        .iter()
+        .try_fold(1usize, |acc, &s| acc.checked_mul(s))
+        .and_then(|c| c.checked_mul(itemsize).map(|b| (c, b)));
+    let Some((count, nbytes)) = count else {
+        return Err(err(
+            header_start + header.shape_at,
+            format!(
+                "a shape whose size fits in memory, found {:?}",
+                header.shape
+            ),
+        ));
+    };
+    let avail = bytes.len() - data_start;
+    if avail < nbytes {
+        return Err(err(
+            bytes.len(),
+            format!(
+                "{count} values of '{}' ({nbytes} bytes) for shape {:?} from byte {data_start}, found only {avail} bytes",
+                header.descr, header.shape
+            ),
+        ));
+    }
+    if avail > nbytes {
+        return Err(err(
+            data_start + nbytes,
+            format!(
+                "end of file after {nbytes} data bytes for shape {:?}, found {} trailing bytes",
+                header.shape,
+                avail - nbytes
+            ),
+        ));
+    }
+    let raw = &bytes[data_start..];
+    let data = if itemsize == 4 {
+        raw.chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
+    } else {
+        raw.chunks_exact(8)
+            .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f32)
+            .collect()
+    };
+    Ok(NpyArray {
+        shape: header.shape,
+        data,
+        header_start,
+    })
+}
+
+/// Reads a little-endian float32 or float64 (converted) C-order array of any
+/// rank; returns (shape, values).
+pub fn read_npy_f32(path: &Path) -> Result<(Vec<usize>, Vec<f32>), DataError> {
+    read_npy(path).map(|a| (a.shape, a.data))
+}
+
+/// Writes a version-1.0 .npy file of little-endian float32 in C order, its
+/// header padded so the data starts on a 64-byte boundary as NumPy does.
+pub fn encode_npy_f32(w: &mut impl Write, shape: &[usize], data: &[f32]) -> std::io::Result<()> {
+    let invalid = |msg: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, msg);
+    let count = shape.iter().try_fold(1usize, |acc, &s| acc.checked_mul(s));
+    if count != Some(data.len()) {
+        return Err(invalid(format!(
+            "shape {shape:?} does not hold {} values",
+            data.len()
+        )));
+    }
+    let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
+    // Python spells a one-element tuple with a trailing comma.
+    let tuple = match dims.len() {
+        1 => format!("({},)", dims[0]),
+        _ => format!("({})", dims.join(", ")),
+    };
+    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {tuple}, }}");
+    // Magic (6) + version (2) + length (2) + text + '\n' rounded up to 64.
+    let unpadded = 10 + header.len() + 1;
+    header.push_str(&" ".repeat(unpadded.next_multiple_of(64) - unpadded));
+    header.push('\n');
+    let header_len = u16::try_from(header.len()).map_err(|_| {
+        invalid(format!(
+            "header of {} bytes exceeds version 1.0's limit",
+            header.len()
+        ))
+    })?;
+    w.write_all(MAGIC)?;
+    w.write_all(&[1, 0])?;
+    w.write_all(&header_len.to_le_bytes())?;
+    w.write_all(header.as_bytes())?;
+    // Convert in blocks: one write per value would be slow on unbuffered writers.
+    let mut buf = Vec::with_capacity(4 * 16_384);
+    for block in data.chunks(16_384) {
+        buf.clear();
+        buf.extend(block.iter().flat_map(|v| v.to_le_bytes()));
+        w.write_all(&buf)?;
+    }
+    Ok(())
+}
+
+/// Loads a 2-D (n, d) .npy array as a data set with item shape [d].
+pub fn load_npy_dataset(path: &Path) -> Result<Dataset, DataError> {
+    let a = read_npy(path)?;
+    let &[n, d] = a.shape.as_slice() else {
+        return Err(DataError::format(
+            path,
+            a.header_start as u64,
+            format!("a 2-D array (n, d), found shape {:?}", a.shape),
+        ));
+    };
+    Dataset::new(
+        a.data,
+        n,
+        d,
+        vec![d],
+        None,
+        format!("npy {}", path.display()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::TempPath;
+
+    fn format_offset(e: &DataError) -> u64 {
+        match e {
+            DataError::Format { offset, .. } => *offset,
+            other => panic!("expected a Format error, got {other}"),
+        }
+    }
+
+    /// A .npy file with a hand-written header (no padding rules applied).
+    fn raw_npy(version: u8, header: &str, data: &[u8]) -> Vec<u8> {
+        let mut v = MAGIC.to_vec();
+        v.extend_from_slice(&[version, 0]);
+        if version == 1 {
+            v.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        } else {
+            v.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        }
+        v.extend_from_slice(header.as_bytes());
+        v.extend_from_slice(data);
+        v
+    }
+
+    fn f4_bytes(vals: &[f32]) -> Vec<u8> {
+        vals.iter().flat_map(|v| v.to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn round_trip_various_ranks() {
+        for shape in [vec![3, 4], vec![5], vec![2, 3, 4], vec![1, 1]] {
+            let count: usize = shape.iter().product();
+            let data: Vec<f32> = (0..count).map(|i| i as f32 * 0.25 - 1.5).collect();
+            let mut buf = Vec::new();
+            encode_npy_f32(&mut buf, &shape, &data).unwrap();
+            let header_len = u16::from_le_bytes([buf[8], buf[9]]) as usize;
+            assert_eq!((10 + header_len) % 64, 0);
+            assert_eq!(buf[10 + header_len - 1], b'\n');
+            assert_eq!(buf.len(), 10 + header_len + 4 * count);
+            let t = TempPath::with_bytes("rt.npy", &buf);
+            let (s, d) = read_npy_f32(t.path()).unwrap();
+            assert_eq!(s, shape);
+            assert_eq!(d, data);
+        }
+    }
+
+    #[test]
+    fn encode_rejects_mismatched_shape() {
+        let mut buf = Vec::new();
+        assert!(encode_npy_f32(&mut buf, &[2, 3], &[0.0; 5]).is_err());
+    }
+
+    #[test]
+    fn reads_f8_and_versions_2_and_3() {
+        let vals = [1.5f64, -2.25, 1e-3, 7.0];
+        let data: Vec<u8> = vals.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let header = "{ 'shape':(2,2) , 'descr':'<f8','fortran_order' : False }\n";
+        for version in [1, 2, 3] {
+            let t = TempPath::with_bytes("f8.npy", &raw_npy(version, header, &data));
+            let (s, d) = read_npy_f32(t.path()).unwrap();
+            assert_eq!(s, vec![2, 2]);
+            let expect: Vec<f32> = vals.iter().map(|&v| v as f32).collect();
+            assert_eq!(d, expect);
+        }
+    }
+
+    #[test]
+    fn truncated_data_offset() {
+        let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n";
+        let t = TempPath::with_bytes("tr.npy", &raw_npy(1, header, &f4_bytes(&[0.0; 5])));
+        let e = read_npy_f32(t.path()).unwrap_err();
+        let file_len = 10 + header.len() + 20;
+        assert_eq!(format_offset(&e), file_len as u64);
+        let msg = e.to_string();
+        assert!(
+            msg.contains("24 bytes") && msg.contains("found only 20"),
+            "{msg}"
+        );
+        assert!(msg.contains("tr.npy"), "{msg}");
+    }
+
+    #[test]
+    fn trailing_data_rejected() {
+        let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }\n";
+        let t = TempPath::with_bytes("tl.npy", &raw_npy(1, header, &f4_bytes(&[0.0; 3])));
+        let e = read_npy_f32(t.path()).unwrap_err();
+        assert_eq!(format_offset(&e), (10 + header.len() + 8) as u64);
+    }
+
+    #[test]
+    fn bad_magic_version_and_length() {
+        let t = TempPath::with_bytes("m.npy", b"\x93NUMPX\x01\x00");
+        assert_eq!(format_offset(&read_npy_f32(t.path()).unwrap_err()), 0);
+        let t = TempPath::with_bytes("v.npy", b"\x93NUMPY\x04\x00\x00\x00");
+        let e = read_npy_f32(t.path()).unwrap_err();
+        assert_eq!(format_offset(&e), 6);
+        assert!(e.to_string().contains("found 4.0"), "{e}");
+        let t = TempPath::with_bytes("l.npy", b"\x93NUMPY\x02\x00\x01");
+        assert_eq!(format_offset(&read_npy_f32(t.path()).unwrap_err()), 8);
+        let t = TempPath::with_bytes("h.npy", b"\x93NUMPY\x01\x00\x40\x00{'descr'");
+        let e = read_npy_f32(t.path()).unwrap_err();
+        assert_eq!(format_offset(&e), 18);
+        assert!(e.to_string().contains("header of 64 bytes"), "{e}");
+    }
+
+    #[test]
+    fn fortran_order_rejected() {
+        let header = "{'descr': '<f4', 'fortran_order': True, 'shape': (1,), }\n";
+        let t = TempPath::with_bytes("fo.npy", &raw_npy(1, header, &f4_bytes(&[1.0])));
+        let e = read_npy_f32(t.path()).unwrap_err();
+        assert_eq!(format_offset(&e), 10 + header.find("True").unwrap() as u64);
+        assert!(e.to_string().contains("fortran_order"), "{e}");
+    }
+
+    #[test]
+    fn big_endian_and_other_dtypes_rejected() {
+        for (descr, word) in [(">f4", "big-endian"), ("<i4", "'<f4' or '<f8'")] {
+            let header =
+                format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': (1,), }}\n");
+            let t = TempPath::with_bytes("be.npy", &raw_npy(2, &header, &[0; 4]));
+            let e = read_npy_f32(t.path()).unwrap_err();
+            // Version 2 header text starts at 12; the value at its position 10.
+            assert_eq!(format_offset(&e), 12 + 10);
+            assert!(e.to_string().contains(word), "{e}");
+        }
+    }
+
+    #[test]
+    fn header_syntax_error_offset() {
+        let header = "{'descr': '<f4', 'fortran_order': Nope, 'shape': (1,), }\n";
+        let t = TempPath::with_bytes("sx.npy", &raw_npy(1, header, &f4_bytes(&[1.0])));
+        let e = read_npy_f32(t.path()).unwrap_err();
+        assert_eq!(format_offset(&e), 10 + header.find("Nope").unwrap() as u64);
+    }
+
+    #[test]
+    fn dataset_from_2d_only() {
+        let mut buf = Vec::new();
+        encode_npy_f32(&mut buf, &[3, 2], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+        let t = TempPath::with_bytes("ds.npy", &buf);
+        let ds = load_npy_dataset(t.path()).unwrap();
+        assert_eq!((ds.n, ds.d), (3, 2));
+        assert_eq!(ds.item_shape, vec![2]);
+        assert_eq!(ds.row(2), &[5.0, 6.0]);
+        assert!(ds.source.contains("ds.npy"));
+
+        buf.clear();
+        encode_npy_f32(&mut buf, &[1, 2, 2], &[0.0; 4]).unwrap();
+        let t = TempPath::with_bytes("ds3.npy", &buf);
+        let e = load_npy_dataset(t.path()).unwrap_err();
+        assert_eq!(format_offset(&e), 10);
+        assert!(e.to_string().contains("2-D"), "{e}");
+
+        buf.clear();
+        encode_npy_f32(&mut buf, &[2, 2], &[0.0, 1.0, f32::NAN, 0.0]).unwrap();
+        let t = TempPath::with_bytes("nan.npy", &buf);
+        let e = load_npy_dataset(t.path()).unwrap_err();
+        assert!(e.to_string().contains("row 1, column 0"), "{e}");
+    }
+}
