@@ -1,0 +1,134 @@
+use std::fs::File;
+use std::path::Path;
+
+use polars::prelude::{ParquetReader, ParquetWriter, SerReader};
+
+use crate::frame::write_frame;
+use crate::{RecordsError, Table};
+
+/// Writes `table` as Parquet (zstd, polars' default), atomically. Values are
+/// stored bit-exact, NaN payloads and negative zero included.
+pub fn write_parquet(table: &Table, path: &Path) -> Result<(), RecordsError> {
+    write_frame(table, path, |w, df| {
+        ParquetWriter::new(w).finish(df).map(drop)
+    })
+}
+
+/// Reads a Parquet file of Float64 / Int64 / String columns.
+pub fn read_parquet(path: &Path) -> Result<Table, RecordsError> {
+    let file = File::open(path).map_err(|e| RecordsError::io(path, e))?;
+    let df = ParquetReader::new(file)
+        .finish()
+        .map_err(|e| RecordsError::polars(Some(path), e))?;
+    Table::from_frame(&df).map_err(|e| e.at(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Column;
+    use crate::test_util::TempDir;
+
+    fn bits(c: Option<&Column>) -> Vec<u64> {
+        match c {
+            Some(Column::F64(v)) => v.iter().map(|x| x.to_bits()).collect(),
+            other => panic!("not f64: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn round_trip_is_exact() {
+        let floats = vec![
+            0.0,
+            -0.0,
+            f64::MIN_POSITIVE,
+            5e-324, // smallest subnormal
+            -5e-324,
+            f64::MAX,
+            f64::MIN,
+            1e300,
+            std::f64::consts::PI,
+            0.1 + 0.2,
+            f64::NAN,
+            -f64::NAN,
+            f64::from_bits(0x7ff8_0000_dead_beef), // NaN with a payload
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        let n = floats.len();
+        let ints: Vec<i64> = [i64::MIN, i64::MAX, 0, -1, 1]
+            .iter()
+            .copied()
+            .cycle()
+            .take(n)
+            .collect();
+        let strs: Vec<String> = [
+            "",
+            "σ_t → 0",
+            "日本語",
+            "emoji 🦀",
+            "comma, \"quote\"\nline",
+        ]
+        .iter()
+        .cycle()
+        .take(n)
+        .map(|s| s.to_string())
+        .collect();
+        let table = Table::new()
+            .with_f64("x", floats)
+            .with_i64("n", ints.clone())
+            .with_str("label", strs.clone());
+
+        let tmp = TempDir::new("parquet");
+        let path = tmp.path().join("t.parquet");
+        write_parquet(&table, &path).unwrap();
+        let back = read_parquet(&path).unwrap();
+        assert_eq!(back.names(), ["x", "n", "label"]);
+        assert_eq!(bits(back.column("x")), bits(table.column("x")));
+        assert_eq!(back.column("n"), Some(&Column::I64(ints)));
+        assert_eq!(back.column("label"), Some(&Column::Str(strs)));
+    }
+
+    #[test]
+    fn empty_table_round_trips() {
+        let table = Table::new()
+            .with_f64("x", vec![])
+            .with_i64("n", vec![])
+            .with_str("s", vec![]);
+        let tmp = TempDir::new("parquet_empty");
+        let path = tmp.path().join("e.parquet");
+        write_parquet(&table, &path).unwrap();
+        assert_eq!(read_parquet(&path).unwrap(), table);
+    }
+
+    #[test]
+    fn ragged_table_is_schema_error_and_writes_nothing() {
+        let table = Table::new()
+            .with_f64("x", vec![1.0])
+            .with_f64("y", vec![1.0, 2.0]);
+        let tmp = TempDir::new("parquet_ragged");
+        let path = tmp.path().join("r.parquet");
+        let err = write_parquet(&table, &path).unwrap_err();
+        assert!(matches!(err, RecordsError::Schema(_)));
+        let msg = err.to_string();
+        assert!(msg.contains("r.parquet") && msg.contains("\"y\""), "{msg}");
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn read_errors_name_the_file() {
+        let tmp = TempDir::new("parquet_bad");
+        let missing = tmp.path().join("missing.parquet");
+        assert!(
+            read_parquet(&missing)
+                .unwrap_err()
+                .to_string()
+                .contains("missing.parquet")
+        );
+        let junk = tmp.path().join("junk.parquet");
+        std::fs::write(&junk, b"not parquet").unwrap();
+        let err = read_parquet(&junk).unwrap_err();
+        assert!(matches!(err, RecordsError::Polars { path: Some(_), .. }));
+        assert!(err.to_string().contains("junk.parquet"));
+    }
+}
