@@ -1,0 +1,258 @@
+//! Turns a `Figure` into drawable pieces: validated lengths, NaN-split line
+//! segments, band polygons and padded axis ranges. Everything here is plain
+//! arithmetic so the drawing code never sees a value it cannot place.
+
+use crate::{Band, Figure, PlotError, Scatter};
+
+/// One band series, ready to draw.
+pub(crate) struct BandParts {
+    pub label: String,
+    /// Runs of consecutive drawable mid points; an unusable value breaks the line.
+    pub lines: Vec<Vec<(f64, f64)>>,
+    /// Closed outlines (upper edge forward, lower edge back) of each run whose
+    /// lo/hi actually differ from each other.
+    pub polygons: Vec<Vec<(f64, f64)>>,
+}
+
+/// One point cloud, ready to draw.
+pub(crate) struct CloudParts {
+    pub label: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// The whole figure, ready to draw. Ranges are padded and in increasing order;
+/// reversal is applied by the drawing code.
+pub(crate) struct Prepared {
+    pub bands: Vec<BandParts>,
+    pub clouds: Vec<CloudParts>,
+    pub x: (f64, f64),
+    pub y: (f64, f64),
+}
+
+/// A value can be placed on an axis: finite, and positive on a log axis.
+fn usable(v: f64, log: bool) -> bool {
+    v.is_finite() && (!log || v > 0.0)
+}
+
+/// Running min/max over the values that will actually be drawn.
+#[derive(Clone, Copy)]
+struct Extent {
+    lo: f64,
+    hi: f64,
+}
+
+impl Extent {
+    const EMPTY: Extent = Extent {
+        lo: f64::INFINITY,
+        hi: f64::NEG_INFINITY,
+    };
+
+    fn add(&mut self, v: f64) {
+        self.lo = self.lo.min(v);
+        self.hi = self.hi.max(v);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.lo > self.hi
+    }
+}
+
+fn check_lengths(name: &str, lens: &[(&str, usize)]) -> Result<(), PlotError> {
+    let (first_name, first) = lens[0];
+    for &(what, n) in &lens[1..] {
+        if n != first {
+            return Err(PlotError::Data(format!(
+                "series '{name}': {what} has {n} values but {first_name} has {first}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Splits a band into line runs and band polygons, widening the extents with
+/// every value that is drawn.
+fn band_parts(b: &Band, fig: &Figure, xe: &mut Extent, ye: &mut Extent) -> BandParts {
+    let (lx, ly) = (fig.log_x, fig.log_y);
+    let mut lines = Vec::new();
+    let mut line: Vec<(f64, f64)> = Vec::new();
+    let mut polygons = Vec::new();
+    let mut run: Vec<(f64, f64, f64)> = Vec::new();
+
+    let flush_run = |run: &mut Vec<(f64, f64, f64)>, polygons: &mut Vec<Vec<(f64, f64)>>| {
+        // A single point has no area, and equal edges mean "no band".
+        if run.len() >= 2 && run.iter().any(|&(_, lo, hi)| lo != hi) {
+            let upper = run.iter().map(|&(x, _, hi)| (x, hi));
+            let lower = run.iter().rev().map(|&(x, lo, _)| (x, lo));
+            polygons.push(upper.chain(lower).collect());
+        }
+        run.clear();
+    };
+
+    for i in 0..b.x.len() {
+        let x = b.x[i];
+        let x_ok = usable(x, lx);
+        if x_ok && usable(b.mid[i], ly) {
+            line.push((x, b.mid[i]));
+            xe.add(x);
+            ye.add(b.mid[i]);
+        } else if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        let (lo, hi) = (b.lo[i], b.hi[i]);
+        if x_ok && usable(lo, ly) && usable(hi, ly) {
+            run.push((x, lo, hi));
+            xe.add(x);
+            ye.add(lo);
+            ye.add(hi);
+        } else {
+            flush_run(&mut run, &mut polygons);
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    flush_run(&mut run, &mut polygons);
+
+    BandParts {
+        label: b.label.clone(),
+        lines,
+        polygons,
+    }
+}
+
+fn cloud_parts(s: &Scatter, fig: &Figure, xe: &mut Extent, ye: &mut Extent) -> CloudParts {
+    let points: Vec<(f64, f64)> =
+        s.x.iter()
+            .zip(&s.y)
+            .map(|(&x, &y)| (x, y))
+            .filter(|&(x, y)| usable(x, fig.log_x) && usable(y, fig.log_y))
+            .collect();
+    for &(x, y) in &points {
+        xe.add(x);
+        ye.add(y);
+    }
+    CloudParts {
+        label: s.label.clone(),
+        points,
+    }
+}
+
+/// Pads an extent by 5% of its span on each side. On a log axis the padding
+/// is multiplicative (computed in log10 space) so it looks even.
+fn padded(e: Extent, log: bool, axis: &str) -> Result<(f64, f64), PlotError> {
+    let (a, b) = if log {
+        (e.lo.log10(), e.hi.log10())
+    } else {
+        (e.lo, e.hi)
+    };
+    let span = b - a;
+    if !span.is_finite() {
+        return Err(PlotError::Data(format!(
+            "the {axis} values span [{}, {}], too wide to draw",
+            e.lo, e.hi
+        )));
+    }
+    let pad = if span > 0.0 {
+        span * 0.05
+    } else if log {
+        // One value on a log axis: show half a decade either side.
+        0.5
+    } else if a != 0.0 {
+        a.abs() * 0.1
+    } else {
+        1.0
+    };
+    let (lo, hi) = (a - pad, b + pad);
+    let (lo, hi) = if log {
+        (10f64.powf(lo), 10f64.powf(hi))
+    } else {
+        (lo, hi)
+    };
+    if lo.is_finite() && hi.is_finite() && lo < hi && (!log || lo > 0.0) {
+        Ok((lo, hi))
+    } else {
+        // Padding pushed a bound out of range (values near the f64 limits):
+        // fall back to the bare extent when it is still a proper interval.
+        if e.lo < e.hi {
+            Ok((e.lo, e.hi))
+        } else {
+            Err(PlotError::Data(format!(
+                "the {axis} values around {} cannot be given a drawable range",
+                e.lo
+            )))
+        }
+    }
+}
+
+fn names(fig: &Figure) -> String {
+    let names: Vec<String> = fig
+        .series
+        .iter()
+        .map(|b| format!("'{}'", b.label))
+        .chain(fig.points.iter().map(|s| format!("'{}'", s.label)))
+        .collect();
+    names.join(", ")
+}
+
+/// Validates the figure and builds everything the drawing code needs.
+pub(crate) fn prepare(fig: &Figure) -> Result<Prepared, PlotError> {
+    if fig.series.is_empty() && fig.points.is_empty() {
+        return Err(PlotError::Data(format!(
+            "figure '{}' has no series and no point clouds",
+            fig.title
+        )));
+    }
+    for b in &fig.series {
+        check_lengths(
+            &b.label,
+            &[
+                ("x", b.x.len()),
+                ("mid", b.mid.len()),
+                ("lo", b.lo.len()),
+                ("hi", b.hi.len()),
+            ],
+        )?;
+    }
+    for s in &fig.points {
+        check_lengths(&s.label, &[("x", s.x.len()), ("y", s.y.len())])?;
+    }
+    let all_empty =
+        fig.series.iter().all(|b| b.x.is_empty()) && fig.points.iter().all(|s| s.x.is_empty());
+    if all_empty {
+        return Err(PlotError::Data(format!(
+            "figure '{}': every series is empty ({})",
+            fig.title,
+            names(fig)
+        )));
+    }
+
+    let (mut xe, mut ye) = (Extent::EMPTY, Extent::EMPTY);
+    let bands: Vec<BandParts> = fig
+        .series
+        .iter()
+        .map(|b| band_parts(b, fig, &mut xe, &mut ye))
+        .collect();
+    let clouds: Vec<CloudParts> = fig
+        .points
+        .iter()
+        .map(|s| cloud_parts(s, fig, &mut xe, &mut ye))
+        .collect();
+    if xe.is_empty() || ye.is_empty() {
+        let need = match (fig.log_x, fig.log_y) {
+            (false, false) => "finite",
+            _ => "finite (and positive on a log axis)",
+        };
+        return Err(PlotError::Data(format!(
+            "figure '{}': no {need} values to draw in {}",
+            fig.title,
+            names(fig)
+        )));
+    }
+
+    Ok(Prepared {
+        bands,
+        clouds,
+        x: padded(xe, fig.log_x, "x")?,
+        y: padded(ye, fig.log_y, "y")?,
+    })
+}

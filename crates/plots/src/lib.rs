@@ -1,0 +1,92 @@
+//! Figures for the geotraj workbench: lines with shaded uncertainty bands and
+//! point clouds, rendered to PNG and SVG with an embedded font (no system
+//! fonts), each file written atomically.
+
+mod data;
+mod draw;
+mod error;
+mod font;
+mod output;
+mod ticks;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+
+use plotters::prelude::{BitMapBackend, IntoDrawingArea, SVGBackend};
+
+pub use error::PlotError;
+
+/// Pixel size of both outputs (the SVG uses it as its user-unit canvas).
+const SIZE: (u32, u32) = (1000, 650);
+
+/// A line (`mid`) with a shaded band `lo..hi` around it. Where `lo` and `hi`
+/// equal `mid` no band is drawn.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Band {
+    pub label: String,
+    pub x: Vec<f64>,
+    pub mid: Vec<f64>,
+    pub lo: Vec<f64>,
+    pub hi: Vec<f64>,
+}
+
+/// A point cloud, e.g. 2-D samples.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Scatter {
+    pub label: String,
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+}
+
+/// One chart. With `reverse_x` the x axis decreases left to right (diffusion
+/// plots show σ from large to small).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Figure {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub log_x: bool,
+    pub log_y: bool,
+    pub reverse_x: bool,
+    pub series: Vec<Band>,
+    pub points: Vec<Scatter>,
+}
+
+/// Renders `fig` to `{stem}.png` (1000x650) and `{stem}.svg`, creating the
+/// parent directory, and returns both paths (PNG first).
+///
+/// Non-finite values (and non-positive ones on a log axis) are skipped, and a
+/// line breaks where one was skipped. The figure is checked before anything
+/// is written: empty figures, mismatched lengths and figures without a single
+/// drawable value are `PlotError::Data`. Both files are rendered to temporary
+/// siblings first and renamed only once both have succeeded.
+pub fn render(fig: &Figure, stem: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    let prep = data::prepare(fig)?;
+    let png = output::with_suffix(stem, ".png")?;
+    let svg = output::with_suffix(stem, ".svg")?;
+    font::ensure_registered().map_err(|m| PlotError::draw(&png, m))?;
+    output::create_parent(&png)?;
+
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
+        draw::draw(&root, fig, &prep).map_err(|m| PlotError::draw(&svg, m))?;
+        root.present()
+            .map_err(|e| PlotError::draw(&svg, e.to_string()))?;
+    }
+    let svg_tmp = output::TempFile::beside(&svg);
+    svg_tmp.write(text.as_bytes())?;
+
+    let png_tmp = output::TempFile::beside(&png);
+    {
+        let root = BitMapBackend::new(&png_tmp.path, SIZE).into_drawing_area();
+        draw::draw(&root, fig, &prep).map_err(|m| PlotError::draw(&png, m))?;
+        // present() encodes and saves; dropping the backend would swallow errors.
+        root.present()
+            .map_err(|e| PlotError::draw(&png, e.to_string()))?;
+    }
+
+    Ok(vec![png_tmp.commit()?, svg_tmp.commit()?])
+}
