@@ -1,0 +1,214 @@
+//! The catalogue's trajectory measures for every trajectory of a run.
+//! x_n: states (x_0 noise, x_N final); r_n = D(x_n; sigma_n) for n < N;
+//! eps_n = (x_n - r_n) / sigma_n.
+
+use crate::geometry::path_geometry;
+use crate::vec::{diff, dot, norm, norm32};
+use crate::{Band, band};
+use geotraj_records::Table;
+use geotraj_sampling::Trajectories;
+use rayon::prelude::*;
+
+/// Per-step columns (each trajectories x (steps + 1), row-major by
+/// trajectory) and per-trajectory columns, in table order.
+#[derive(Debug, Clone)]
+pub struct Measures {
+    pub trajectories: usize,
+    pub points: usize,
+    pub sigma: Vec<f64>,
+    pub per_step: Vec<(&'static str, Vec<f64>)>,
+    pub per_trajectory: Vec<(&'static str, Vec<f64>)>,
+}
+
+/// Per-step measure names, in column order (see notebooks-data/README.md).
+pub const STEP_COLUMNS: &[&str] = &[
+    "deviation",
+    "rel_deviation",
+    "dist_to_end",
+    "curvature",
+    "turning_deg",
+    "norm_x",
+    "sigma_sqrt_d",
+    "denoised_deviation",
+    "denoised_rel_deviation",
+    "denoised_dist_to_end",
+    "denoised_curvature",
+    "denoised_turning_deg",
+    "norm_denoised",
+    "norm_eps",
+    "cos_eps_to_end",
+];
+
+/// Per-trajectory measure names, in column order.
+pub const TRAJECTORY_COLUMNS: &[&str] = &[
+    "chord",
+    "length",
+    "straightness",
+    "max_deviation",
+    "max_rel_deviation",
+    "mean_turning_deg",
+    "denoised_chord",
+    "denoised_length",
+    "denoised_straightness",
+    "denoised_max_deviation",
+    "denoised_max_rel_deviation",
+    "final_norm",
+];
+
+fn nanmax(v: &[f64]) -> f64 {
+    v.iter()
+        .copied()
+        .filter(|x| x.is_finite())
+        .fold(f64::NAN, f64::max)
+}
+
+fn nanmean(v: &[f64]) -> f64 {
+    let f: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    if f.is_empty() {
+        f64::NAN
+    } else {
+        f.iter().sum::<f64>() / f.len() as f64
+    }
+}
+
+/// One trajectory: per-step columns (points each) and per-trajectory values.
+fn one(t: &Trajectories, i: usize) -> (Vec<Vec<f64>>, Vec<f64>) {
+    let points = t.steps() + 1;
+    let sqrt_d = (t.d as f64).sqrt();
+    let xs: Vec<&[f32]> = (0..points).map(|n| t.state(i, n)).collect();
+    let den = t.denoised(i);
+    let rs: Vec<&[f32]> = den.iter().map(|(_, r)| *r).collect();
+    let s = path_geometry(&xs);
+    let r = path_geometry(&rs);
+    // Denoising measures live on the steps that have an evaluation at x_n.
+    let pad = |v: &[f64]| {
+        let mut out = vec![f64::NAN; points];
+        for ((n, _), &val) in den.iter().zip(v) {
+            out[*n] = val;
+        }
+        out
+    };
+    let last = xs[points - 1];
+    let mut norm_denoised = vec![f64::NAN; points];
+    let mut norm_eps = vec![f64::NAN; points];
+    let mut cos_eps = vec![f64::NAN; points];
+    for &(n, rn) in &den {
+        let sigma = t.sigmas[n];
+        norm_denoised[n] = norm32(rn);
+        if sigma > 0.0 {
+            let eps: Vec<f64> = diff(xs[n], rn).iter().map(|v| v / sigma).collect();
+            let to_end = diff(xs[n], last);
+            let (ne, nt) = (norm(&eps), norm(&to_end));
+            norm_eps[n] = ne;
+            cos_eps[n] = dot(&eps, &to_end) / (ne * nt);
+        }
+    }
+    let step_cols = vec![
+        s.deviation.clone(),
+        s.rel_deviation.clone(),
+        s.dist_to_end,
+        s.curvature,
+        s.turning_deg.clone(),
+        xs.iter().map(|x| norm32(x)).collect(),
+        t.sigmas.iter().map(|s| s * sqrt_d).collect(),
+        pad(&r.deviation),
+        pad(&r.rel_deviation),
+        pad(&r.dist_to_end),
+        pad(&r.curvature),
+        pad(&r.turning_deg),
+        norm_denoised,
+        norm_eps,
+        cos_eps,
+    ];
+    let traj_vals = vec![
+        s.chord,
+        s.length,
+        s.straightness,
+        nanmax(&s.deviation),
+        nanmax(&s.rel_deviation),
+        nanmean(&s.turning_deg),
+        r.chord,
+        r.length,
+        r.straightness,
+        nanmax(&r.deviation),
+        nanmax(&r.rel_deviation),
+        norm32(last),
+    ];
+    (step_cols, traj_vals)
+}
+
+/// Measures every trajectory of a run, in parallel over trajectories.
+pub fn measure(t: &Trajectories) -> Measures {
+    let points = t.steps() + 1;
+    let each: Vec<(Vec<Vec<f64>>, Vec<f64>)> =
+        (0..t.n).into_par_iter().map(|i| one(t, i)).collect();
+    let per_step = STEP_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(c, &name)| {
+            let mut col = Vec::with_capacity(t.n * points);
+            for (cols, _) in &each {
+                col.extend_from_slice(&cols[c]);
+            }
+            (name, col)
+        })
+        .collect();
+    let per_trajectory = TRAJECTORY_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(c, &name)| (name, each.iter().map(|(_, v)| v[c]).collect()))
+        .collect();
+    Measures {
+        trajectories: t.n,
+        points,
+        sigma: t.sigmas.clone(),
+        per_step,
+        per_trajectory,
+    }
+}
+
+impl Measures {
+    fn step_column(&self, name: &str) -> Option<&[f64]> {
+        self.per_step
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// Median and [q_lo, q_hi] band of a per-step measure over trajectories.
+    pub fn band(&self, name: &str, q_lo: f64, q_hi: f64) -> Option<Band> {
+        self.step_column(name)
+            .map(|v| band(v, self.points, q_lo, q_hi))
+    }
+
+    /// Tidy per-(trajectory, step) table: trajectory, step, sigma, measures.
+    pub fn step_table(&self) -> Table {
+        let rows = self.trajectories * self.points;
+        let mut t = Table::new()
+            .with_i64(
+                "trajectory",
+                (0..rows).map(|k| (k / self.points) as i64).collect(),
+            )
+            .with_i64(
+                "step",
+                (0..rows).map(|k| (k % self.points) as i64).collect(),
+            )
+            .with_f64(
+                "sigma",
+                (0..rows).map(|k| self.sigma[k % self.points]).collect(),
+            );
+        for (name, col) in &self.per_step {
+            t = t.with_f64(name, col.clone());
+        }
+        t
+    }
+
+    /// Tidy per-trajectory table.
+    pub fn trajectory_table(&self) -> Table {
+        let mut t = Table::new().with_i64("trajectory", (0..self.trajectories as i64).collect());
+        for (name, col) in &self.per_trajectory {
+            t = t.with_f64(name, col.clone());
+        }
+        t
+    }
+}
