@@ -1,0 +1,72 @@
+//! `--device auto|cpu|wgpu`. auto prefers a hardware GPU and never picks a
+//! software adapter (llvmpipe, lavapipe), which is ~70x slower than the CPU.
+
+use burn::tensor::Device;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum DeviceChoice {
+    #[default]
+    Auto,
+    Cpu,
+    Wgpu,
+}
+
+/// The chosen device and a description for provenance.
+pub struct Selected {
+    pub device: Device,
+    pub description: String,
+}
+
+fn cpu() -> Selected {
+    Selected {
+        device: Device::flex(),
+        description: format!("cpu (burn flex, {} threads)", rayon::current_num_threads()),
+    }
+}
+
+fn describe(device: &Device) -> String {
+    match device.identity() {
+        Some(id) => format!(
+            "wgpu: {}{}",
+            id.name,
+            if id.physical.is_some() {
+                ""
+            } else {
+                " (software adapter)"
+            }
+        ),
+        None => "wgpu".into(),
+    }
+}
+
+pub fn select(choice: DeviceChoice) -> Result<Selected, String> {
+    match choice {
+        DeviceChoice::Cpu => Ok(cpu()),
+        DeviceChoice::Wgpu => {
+            // Adapter start-up may panic inside the driver stack; report it.
+            let init = catch_unwind(AssertUnwindSafe(|| Device::wgpu_options().init()));
+            match init {
+                Ok(Ok(device)) => Ok(Selected {
+                    description: describe(&device),
+                    device,
+                }),
+                Ok(Err(e)) => Err(format!(
+                    "--device wgpu: no wgpu adapter could be started: {e}"
+                )),
+                Err(_) => Err("--device wgpu: the wgpu runtime panicked while starting".into()),
+            }
+        }
+        DeviceChoice::Auto => {
+            let gpus = catch_unwind(Device::enumerate_physical).unwrap_or_default();
+            let gpu = gpus.iter().find_map(|g| g.devices.first().cloned());
+            Ok(match gpu {
+                Some(device) => Selected {
+                    description: describe(&device),
+                    device,
+                },
+                None => cpu(),
+            })
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! Writes a finished run: tables, samples, figures, then run.json last.
+//! Every file is written under a temporary name and renamed into place.
+
+use crate::run::{Case, Run};
+use geotraj_plots::{Band, Figure, Scatter, render};
+use geotraj_records::{Table, write_json, write_npy, write_table};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Where a run's files go.
+pub struct OutputDirs {
+    pub tables: PathBuf,
+    pub figures: PathBuf,
+}
+
+impl OutputDirs {
+    /// notebooks-data/NAME and reports/NAME, or everything under `out`.
+    pub fn new(name: &str, out: Option<&Path>) -> Self {
+        match out {
+            Some(dir) => Self {
+                tables: dir.to_path_buf(),
+                figures: dir.join("figures"),
+            },
+            None => Self {
+                tables: Path::new("notebooks-data").join(name),
+                figures: Path::new("reports").join(name),
+            },
+        }
+    }
+}
+
+/// Prepends the case's identifying columns to a measures table.
+fn with_case(case: &Case, table: Table) -> Table {
+    let rows = table.len();
+    let mut t = Table::new()
+        .with_str("data", vec![case.data.clone(); rows])
+        .with_str("sampler", vec![case.sampler.clone(); rows])
+        .with_str("solver", vec![case.solver.name().to_string(); rows])
+        .with_i64("steps", vec![case.trajectories.steps() as i64; rows])
+        .with_i64("nfe", vec![case.trajectories.nfe() as i64; rows]);
+    for (name, col) in table.columns() {
+        t.push(name, col.clone());
+    }
+    t
+}
+
+fn concat(tables: impl Iterator<Item = Table>) -> Result<Table, String> {
+    let mut all: Option<Table> = None;
+    for t in tables {
+        match &mut all {
+            None => all = Some(t),
+            Some(a) => a.append(t).map_err(|e| e.to_string())?,
+        }
+    }
+    all.ok_or_else(|| "no results to write".to_string())
+}
+
+fn band(case: &Case, column: &str, label: String) -> Band {
+    let b = case
+        .measures
+        .band(column, 0.1, 0.9)
+        .expect("a measure named in outputs.rs exists");
+    Band {
+        label,
+        x: case.measures.sigma.clone(),
+        mid: b.mid,
+        lo: b.lo,
+        hi: b.hi,
+    }
+}
+
+fn figure(title: String, y_label: &str, log_y: bool, series: Vec<Band>) -> Figure {
+    Figure {
+        title,
+        x_label: "sigma".into(),
+        y_label: y_label.into(),
+        log_x: true,
+        log_y,
+        reverse_x: true,
+        series,
+        points: vec![],
+    }
+}
+
+/// The standard figures of one data set, one band set per sampler.
+fn figures_for(data: &str, cases: &[&Case]) -> Vec<(String, Figure)> {
+    let both = |col: &str, dcol: &str| {
+        cases
+            .iter()
+            .flat_map(|c| {
+                [
+                    band(c, col, format!("{} x_n", c.sampler)),
+                    band(c, dcol, format!("{} D(x_n)", c.sampler)),
+                ]
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut mags = Vec::new();
+    for c in cases {
+        mags.push(band(c, "norm_x", format!("{} |x_n|", c.sampler)));
+        mags.push(band(c, "norm_eps", format!("{} |eps_n|", c.sampler)));
+        mags.push(band(c, "norm_denoised", format!("{} |D(x_n)|", c.sampler)));
+    }
+    mags.push(band(cases[0], "sigma_sqrt_d", "sigma sqrt(d)".into()));
+    vec![
+        (
+            format!("deviation-{data}"),
+            figure(
+                format!("{data}: deviation from the chord / chord length (median, 10-90%)"),
+                "relative deviation",
+                false,
+                both("rel_deviation", "denoised_rel_deviation"),
+            ),
+        ),
+        (
+            format!("curvature-{data}"),
+            figure(
+                format!("{data}: turning angle between steps (median, 10-90%)"),
+                "degrees",
+                false,
+                both("turning_deg", "denoised_turning_deg"),
+            ),
+        ),
+        (
+            format!("distance-to-end-{data}"),
+            figure(
+                format!("{data}: distance to the final point (median, 10-90%)"),
+                "distance",
+                true,
+                both("dist_to_end", "denoised_dist_to_end"),
+            ),
+        ),
+        (
+            format!("magnitudes-{data}"),
+            figure(
+                format!("{data}: magnitudes (median, 10-90%)"),
+                "norm",
+                true,
+                mags,
+            ),
+        ),
+    ]
+}
+
+/// For 2-D data: the data set and the final samples of each sampler.
+fn scatter_for(run: &Run, data: &str, cases: &[&Case]) -> Option<(String, Figure)> {
+    let loaded = run.data.iter().find(|l| l.label == data)?;
+    if loaded.data.d != 2 {
+        return None;
+    }
+    let xy = |rows: &[f32]| -> (Vec<f64>, Vec<f64>) {
+        rows.chunks(2).map(|p| (p[0] as f64, p[1] as f64)).unzip()
+    };
+    let (x, y) = xy(&loaded.data.rows);
+    let mut points = vec![Scatter {
+        label: "data".into(),
+        x,
+        y,
+    }];
+    for c in cases {
+        let (x, y) = xy(&c.trajectories.final_samples());
+        points.push(Scatter {
+            label: format!("{} samples", c.sampler),
+            x,
+            y,
+        });
+    }
+    Some((
+        format!("samples-{data}"),
+        Figure {
+            title: format!("{data}: data and final samples"),
+            x_label: "x1".into(),
+            y_label: "x2".into(),
+            log_x: false,
+            log_y: false,
+            reverse_x: false,
+            series: vec![],
+            points,
+        },
+    ))
+}
+
+/// Writes everything and returns the paths written, run.json last.
+pub fn write(run: &Run, dirs: &OutputDirs, argv: &[String]) -> Result<Vec<PathBuf>, String> {
+    let t0 = Instant::now();
+    let mut written = Vec::new();
+    let steps = concat(
+        run.cases
+            .iter()
+            .map(|c| with_case(c, c.measures.step_table())),
+    )?;
+    let trajs = concat(
+        run.cases
+            .iter()
+            .map(|c| with_case(c, c.measures.trajectory_table())),
+    )?;
+    for (table, stem) in [(&steps, "steps"), (&trajs, "trajectories")] {
+        written.extend(write_table(table, &dirs.tables, stem).map_err(|e| e.to_string())?);
+    }
+    for c in &run.cases {
+        let path = dirs
+            .tables
+            .join(format!("samples-{}-{}.npy", c.data, c.sampler));
+        let t = &c.trajectories;
+        write_npy(&path, &[t.n, t.d], &t.final_samples()).map_err(|e| e.to_string())?;
+        written.push(path);
+    }
+    for loaded in &run.data {
+        let cases: Vec<&Case> = run
+            .cases
+            .iter()
+            .filter(|c| c.data == loaded.label)
+            .collect();
+        let mut figs = figures_for(&loaded.label, &cases);
+        figs.extend(scatter_for(run, &loaded.label, &cases));
+        for (stem, fig) in figs {
+            written.extend(render(&fig, &dirs.figures.join(stem)).map_err(|e| e.to_string())?);
+        }
+    }
+    let provenance = provenance(run, argv, t0.elapsed().as_secs_f64(), &written);
+    let path = dirs.tables.join("run.json");
+    write_json(&path, &provenance).map_err(|e| e.to_string())?;
+    written.push(path);
+    Ok(written)
+}
+
+fn provenance(
+    run: &Run,
+    argv: &[String],
+    write_seconds: f64,
+    written: &[PathBuf],
+) -> serde_json::Value {
+    let cases: Vec<_> = run
+        .cases
+        .iter()
+        .map(|c| {
+            json!({
+                "data": c.data,
+                "sampler": c.sampler,
+                "solver": c.solver.name(),
+                "steps": c.trajectories.steps(),
+                "nfe": c.trajectories.nfe(),
+                "sigmas": c.trajectories.sigmas,
+                "seconds": c.seconds,
+                "optimal_exact_rows": c.exact_rows,
+                "optimal_exact_candidates": c.exact_candidates,
+            })
+        })
+        .collect();
+    let data: Vec<_> = run
+        .data
+        .iter()
+        .map(|l| {
+            json!({
+                "label": l.label,
+                "source": l.data.source,
+                "n": l.data.n,
+                "d": l.data.d,
+                "item_shape": l.data.item_shape,
+            })
+        })
+        .collect();
+    json!({
+        "geotraj_version": env!("CARGO_PKG_VERSION"),
+        "git_commit": env!("GEOTRAJ_GIT_COMMIT"),
+        "command": argv,
+        "started_unix": run.started_unix,
+        "device": run.device,
+        "threads": rayon::current_num_threads(),
+        "config": serde_json::to_value(&run.config).unwrap_or(serde_json::Value::Null),
+        "data": data,
+        "cases": cases,
+        "timings": {
+            "load_seconds": run.load_seconds,
+            "sampling_seconds": run.cases.iter().map(|c| c.seconds).sum::<f64>(),
+            "write_seconds": write_seconds,
+        },
+        "outputs": written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+    })
+}
+
+/// Key numbers per case, medians over trajectories.
+pub fn summary(run: &Run) -> String {
+    let median = |c: &Case, name: &str| {
+        let (_, v) = c
+            .measures
+            .per_trajectory
+            .iter()
+            .find(|(n, _)| *n == name)
+            .expect("known column");
+        let mut f: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+        f.sort_by(f64::total_cmp);
+        if f.is_empty() {
+            f64::NAN
+        } else {
+            f[f.len() / 2]
+        }
+    };
+    let mut s = format!(
+        "{:<16} {:<12} {:>5} {:>14} {:>14} {:>12} {:>8}\n",
+        "data", "sampler", "NFE", "max dev/chord", "D max dev/ch", "straightness", "seconds"
+    );
+    for c in &run.cases {
+        s += &format!(
+            "{:<16} {:<12} {:>5} {:>14.5} {:>14.5} {:>12.6} {:>8.2}\n",
+            c.data,
+            c.sampler,
+            c.trajectories.nfe(),
+            median(c, "max_rel_deviation"),
+            median(c, "denoised_max_rel_deviation"),
+            median(c, "straightness"),
+            c.seconds
+        );
+    }
+    s
+}
