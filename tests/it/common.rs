@@ -1,0 +1,74 @@
+//! Shared fixtures.
+
+use geotraj::data::{Dataset, rng};
+use geotraj::sampling::Denoiser;
+use geotraj::sampling::{Device, SampleOptions, Solver, Trajectories, sample};
+
+pub fn cpu() -> Device {
+    Device::flex()
+}
+
+pub fn noise(n: usize, d: usize) -> Vec<f32> {
+    rng::normal_rows(7, 0..n, d)
+}
+
+pub fn run(
+    den: &dyn Denoiser,
+    solver: Solver,
+    sigmas: &[f64],
+    noise: &[f32],
+    batch: usize,
+) -> Trajectories {
+    sample(
+        den,
+        solver,
+        sigmas,
+        noise,
+        SampleOptions { batch_size: batch },
+        &mut || {},
+    )
+    .unwrap()
+}
+
+/// Direct f64 optimal denoiser: softmax over exact squared distances.
+pub fn optimal_f64(data: &Dataset, x: &[f32], sigma: f64) -> Vec<f64> {
+    let d = data.d;
+    let logits: Vec<f64> = (0..data.n)
+        .map(|i| {
+            let y = data.row(i);
+            -x.iter()
+                .zip(y)
+                .map(|(&a, &b)| (a as f64 - b as f64).powi(2))
+                .sum::<f64>()
+                / (2.0 * sigma * sigma)
+        })
+        .collect();
+    let m = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let w: Vec<f64> = logits.iter().map(|l| (l - m).exp()).collect();
+    let total: f64 = w.iter().sum();
+    let mut out = vec![0.0; d];
+    for (i, wi) in w.iter().enumerate() {
+        for (o, &y) in out.iter_mut().zip(data.row(i)) {
+            *o += wi * y as f64 / total;
+        }
+    }
+    out
+}
+
+/// A temporary directory removed on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Self {
+        let p = std::env::temp_dir().join(format!("geotraj-it-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -1,0 +1,146 @@
+//! The binary on a tiny config: the files, their columns, and run.json; and
+//! a failing run that leaves nothing behind.
+
+use crate::common::TempDir;
+use geotraj::records::{Column, read_parquet};
+use std::process::Command;
+
+const TINY: &str = r#"
+name = "tiny"
+seed = 3
+trajectories = 6
+batch_size = 4
+[[data]]
+kind = "eight-gaussians"
+n = 300
+[[data]]
+name = "img"
+kind = "shapes"
+n = 200
+[schedule]
+kind = "edm"
+[[sampler]]
+solver = "euler"
+steps = 5
+[[sampler]]
+solver = "heun"
+steps = 4
+"#;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_run-experiment"))
+}
+
+#[test]
+fn binary_writes_tables_figures_and_provenance() {
+    let dir = TempDir::new("e2e");
+    let cfg = dir.0.join("tiny.toml");
+    std::fs::write(&cfg, TINY).unwrap();
+    let out = dir.0.join("out");
+    let o = bin()
+        .arg(&cfg)
+        .args(["--device", "cpu", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout.contains("heun-4") && stdout.contains("eight-gaussians"),
+        "{stdout}"
+    );
+
+    let steps = read_parquet(&out.join("steps.parquet")).unwrap();
+    // 2 data sets x (6 trajectories x 6 points + 6 x 5 points).
+    assert_eq!(steps.len(), 2 * (6 * 6 + 6 * 5));
+    for col in [
+        "data",
+        "sampler",
+        "nfe",
+        "trajectory",
+        "step",
+        "sigma",
+        "rel_deviation",
+        "cos_eps_to_end",
+    ] {
+        assert!(steps.column(col).is_some(), "missing column {col}");
+    }
+    match steps.column("nfe").unwrap() {
+        Column::I64(v) => assert!(v.contains(&5) && v.contains(&7)),
+        _ => panic!("nfe is an integer column"),
+    }
+    let trajs = read_parquet(&out.join("trajectories.parquet")).unwrap();
+    assert_eq!(trajs.len(), 2 * 2 * 6);
+    assert!(out.join("steps.csv").exists() && out.join("trajectories.csv").exists());
+    assert!(out.join("samples-img-heun-4.npy").exists());
+    for fig in [
+        "deviation-img",
+        "magnitudes-eight-gaussians",
+        "samples-eight-gaussians",
+    ] {
+        assert!(
+            out.join("figures").join(format!("{fig}.png")).exists(),
+            "{fig}.png"
+        );
+        assert!(
+            out.join("figures").join(format!("{fig}.svg")).exists(),
+            "{fig}.svg"
+        );
+    }
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["config"]["name"], "tiny");
+    assert_eq!(run["cases"].as_array().unwrap().len(), 4);
+    assert!(run["device"].as_str().unwrap().starts_with("cpu"));
+    assert!(run["git_commit"].is_string() && run["geotraj_version"].is_string());
+    // No temporary files left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+
+    // Same config and seed: the same tables.
+    let out2 = dir.0.join("out2");
+    let o = bin()
+        .arg(&cfg)
+        .args(["--device", "cpu", "--out"])
+        .arg(&out2)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    // (CSV bytes: NaN cells make a float comparison of the tables useless.)
+    for f in ["steps.csv", "trajectories.csv"] {
+        assert_eq!(
+            std::fs::read(out.join(f)).unwrap(),
+            std::fs::read(out2.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn failing_run_writes_nothing() {
+    let dir = TempDir::new("e2e-fail");
+    let cfg = dir.0.join("bad.toml");
+    std::fs::write(&cfg, TINY.replace("steps = 5", "steps = 0")).unwrap();
+    let out = dir.0.join("out");
+    let o = bin()
+        .arg(&cfg)
+        .args(["--device", "cpu", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("sampler[0].steps") && stderr.contains("bad.toml"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}

@@ -1,0 +1,10 @@
+//! Integration tests of the library face and the binary, in one test binary
+//! (each extra binary costs a link of the whole stack).
+
+mod bad_input;
+mod batching;
+mod common;
+mod end_to_end;
+mod gaussian_ode;
+mod mean_shift;
+mod optimal;
