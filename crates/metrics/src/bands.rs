@@ -11,11 +11,7 @@ pub struct Band {
 /// `values` is trajectories x points, row-major. NaN entries are ignored;
 /// a step with no finite value gives NaN.
 pub fn band(values: &[f64], points: usize, q_lo: f64, q_hi: f64) -> Band {
-    let rows = if points == 0 {
-        0
-    } else {
-        values.len() / points
-    };
+    let rows = values.len().checked_div(points).unwrap_or(0);
     let mut b = Band {
         mid: Vec::with_capacity(points),
         lo: Vec::with_capacity(points),

@@ -117,7 +117,7 @@ mod tests {
         let refs: Vec<&[f32]> = pts.iter().map(|p| p.as_slice()).collect();
         let g = path_geometry(&refs);
         let step = theta / (n - 1) as f64;
-        for i in 1..n - 1 {
+        for (i, phi) in angles.iter().enumerate().take(n - 1).skip(1) {
             assert!(
                 (g.curvature[i] - 1.0 / r).abs() < 1e-5,
                 "{}",
@@ -125,7 +125,7 @@ mod tests {
             );
             assert!((g.turning_deg[i] - step.to_degrees()).abs() < 1e-4);
             // Distance from the chord: r (cos(phi - theta/2) - cos(theta/2)).
-            let want = r * ((angles[i] - theta / 2.0).cos() - (theta / 2.0).cos());
+            let want = r * ((phi - theta / 2.0).cos() - (theta / 2.0).cos());
             assert!(
                 (g.deviation[i] - want).abs() < 1e-5,
                 "{} vs {want}",

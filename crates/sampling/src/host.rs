@@ -12,6 +12,6 @@ pub fn upload(rows: &[f32], b: usize, d: usize, device: &Device) -> Tensor<2> {
 pub fn download(t: Tensor<2>) -> Vec<f32> {
     t.into_data()
         .convert::<f32>()
-        .into_vec::<f32>()
+        .try_into_vec::<f32>()
         .expect("a float tensor converted to f32 reads back as f32")
 }

@@ -25,7 +25,7 @@ pub fn sample(
 ) -> Result<Trajectories, SampleError> {
     let d = denoiser.dim();
     validate(sigmas).map_err(|e| SampleError::Invalid(e.to_string()))?;
-    if d == 0 || noise.is_empty() || noise.len() % d != 0 {
+    if d == 0 || noise.is_empty() || !noise.len().is_multiple_of(d) {
         return Err(SampleError::Invalid(format!(
             "noise has {} values, expected a positive multiple of the dimension {d}",
             noise.len()
