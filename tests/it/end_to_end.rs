@@ -144,3 +144,33 @@ fn failing_run_writes_nothing() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn noise_file_sets_the_starting_points() {
+    use geotraj::workbench::device::DeviceChoice;
+    use geotraj::workbench::run::{RunOptions, run};
+    let dir = TempDir::new("noise-file");
+    let z: Vec<f32> = (0..5 * 2).map(|k| (k as f32 - 4.5) / 3.0).collect();
+    let path = dir.0.join("noise.npy");
+    geotraj::records::write_npy(&path, &[5, 2], &z).unwrap();
+    let cfg = dir.0.join("n.toml");
+    let text = TINY
+        .replace("trajectories = 6", "trajectories = 4")
+        .replace("[[data]]\nname = \"img\"\nkind = \"shapes\"\nn = 200\n", "")
+        + &format!("[noise]\nfile = {:?}\n", path.display().to_string());
+    std::fs::write(&cfg, text).unwrap();
+    let r = run(&RunOptions {
+        config_path: cfg,
+        device: DeviceChoice::Cpu,
+        quick: false,
+    })
+    .unwrap();
+    for case in &r.cases {
+        let t = &case.trajectories;
+        for i in 0..4 {
+            for k in 0..2 {
+                assert_eq!(t.state(i, 0)[k], (80.0 * z[i * 2 + k] as f64) as f32);
+            }
+        }
+    }
+}

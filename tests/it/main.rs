@@ -8,3 +8,4 @@ mod end_to_end;
 mod gaussian_ode;
 mod mean_shift;
 mod optimal;
+mod wgpu;
