@@ -1,6 +1,6 @@
 //! Trajectories do not depend on the batch size.
 
-use crate::common::{cpu, noise, run};
+use crate::common::{cpu, max_rel_diff, noise, run};
 use geotraj::data::shapes;
 use geotraj::denoise::{OptimalDenoiser, OptimalOptions};
 use geotraj::sampling::{Schedule, ScheduleEnd, Solver};
@@ -24,12 +24,7 @@ fn same_trajectories_for_batch_sizes_1_7_and_64() {
     let reference = run(&den, Solver::Heun, &sigmas, &z, 64);
     for batch in [1, 7] {
         let t = run(&den, Solver::Heun, &sigmas, &z, batch);
-        let worst = t
-            .states
-            .iter()
-            .zip(&reference.states)
-            .map(|(a, b)| (a - b).abs() / b.abs().max(1.0))
-            .fold(0.0f32, f32::max);
+        let worst = max_rel_diff(&t.states, &reference.states);
         assert!(
             worst <= 1e-6,
             "batch {batch}: largest relative difference {worst:e}"

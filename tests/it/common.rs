@@ -30,6 +30,14 @@ pub fn run(
     .unwrap()
 }
 
+/// Largest |a - b| / max(1, |b|) over two equally long state buffers.
+pub fn max_rel_diff(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs() / y.abs().max(1.0))
+        .fold(0.0f32, f32::max)
+}
+
 /// Direct f64 optimal denoiser: softmax over exact squared distances.
 pub fn optimal_f64(data: &Dataset, x: &[f32], sigma: f64) -> Vec<f64> {
     let d = data.d;

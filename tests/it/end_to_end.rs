@@ -3,7 +3,8 @@
 
 use crate::common::TempDir;
 use geotraj::records::{Column, read_parquet};
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Output};
 
 const TINY: &str = r#"
 name = "tiny"
@@ -27,8 +28,14 @@ solver = "heun"
 steps = 4
 "#;
 
-fn bin() -> Command {
+/// Runs the binary on the CPU with `--out`.
+fn run_bin(cfg: &Path, out: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_run-experiment"))
+        .arg(cfg)
+        .args(["--device", "cpu", "--out"])
+        .arg(out)
+        .output()
+        .unwrap()
 }
 
 #[test]
@@ -37,12 +44,7 @@ fn binary_writes_tables_figures_and_provenance() {
     let cfg = dir.0.join("tiny.toml");
     std::fs::write(&cfg, TINY).unwrap();
     let out = dir.0.join("out");
-    let o = bin()
-        .arg(&cfg)
-        .args(["--device", "cpu", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = run_bin(&cfg, &out);
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
         o.status.success(),
@@ -107,12 +109,7 @@ fn binary_writes_tables_figures_and_provenance() {
 
     // Same config and seed: the same tables.
     let out2 = dir.0.join("out2");
-    let o = bin()
-        .arg(&cfg)
-        .args(["--device", "cpu", "--out"])
-        .arg(&out2)
-        .output()
-        .unwrap();
+    let o = run_bin(&cfg, &out2);
     assert!(o.status.success());
     // (CSV bytes: NaN cells make a float comparison of the tables useless.)
     for f in ["steps.csv", "trajectories.csv"] {
@@ -130,12 +127,7 @@ fn failing_run_writes_nothing() {
     let cfg = dir.0.join("bad.toml");
     std::fs::write(&cfg, TINY.replace("steps = 5", "steps = 0")).unwrap();
     let out = dir.0.join("out");
-    let o = bin()
-        .arg(&cfg)
-        .args(["--device", "cpu", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = run_bin(&cfg, &out);
     assert_eq!(o.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(

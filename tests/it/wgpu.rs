@@ -2,7 +2,7 @@
 //! `--device auto` never settles on a software adapter. On machines without
 //! a GPU, scripts/setup.sh installs lavapipe (a software Vulkan driver).
 
-use crate::common::{cpu, noise, run};
+use crate::common::{cpu, max_rel_diff, noise, run};
 use geotraj::data::shapes;
 use geotraj::denoise::{OptimalDenoiser, OptimalOptions};
 use geotraj::sampling::{Device, Schedule, ScheduleEnd, Solver};
@@ -43,12 +43,7 @@ fn wgpu_matches_cpu_on_a_whole_trajectory() {
         &z,
         8,
     );
-    let worst = on_gpu
-        .states
-        .iter()
-        .zip(&on_cpu.states)
-        .map(|(a, b)| (a - b).abs() / b.abs().max(1.0))
-        .fold(0.0f32, f32::max);
+    let worst = max_rel_diff(&on_gpu.states, &on_cpu.states);
     assert!(
         worst < CROSS_DEVICE_TOLERANCE,
         "largest relative difference {worst:e}"
