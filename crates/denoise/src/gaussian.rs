@@ -5,13 +5,21 @@ use geotraj_sampling::{Denoiser, Device, Tensor, host};
 
 pub struct GaussianDenoiser {
     mean: Vec<f32>,
+    /// The mean as a 1 x d row on the device, uploaded once.
+    mean_row: Tensor<2>,
     std: f64,
     device: Device,
 }
 
 impl GaussianDenoiser {
     pub fn new(mean: Vec<f32>, std: f64, device: Device) -> Self {
-        Self { mean, std, device }
+        let mean_row = host::upload(&mean, 1, mean.len(), &device);
+        Self {
+            mean,
+            mean_row,
+            std,
+            device,
+        }
     }
 
     /// The closed-form PF-ODE flow of this law from (x0, sigma0) to sigma:
@@ -30,9 +38,8 @@ impl Denoiser for GaussianDenoiser {
     fn denoise(&self, x: Tensor<2>, sigma: f64) -> Tensor<2> {
         let s2 = self.std * self.std;
         let a = s2 / (s2 + sigma * sigma);
-        let mean = host::upload(&self.mean, 1, self.mean.len(), &self.device);
         // mu + a (x - mu) = a x + (1 - a) mu
-        x.mul_scalar(a) + mean.mul_scalar(1.0 - a)
+        x.mul_scalar(a) + self.mean_row.clone().mul_scalar(1.0 - a)
     }
 
     fn dim(&self) -> usize {

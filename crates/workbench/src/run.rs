@@ -171,14 +171,15 @@ fn read_noise(path: &std::path::Path) -> Result<(Vec<usize>, Vec<f32>), String> 
 /// The denoisers a config can name, with the optimal one's diagnostics.
 enum Built {
     Optimal(OptimalDenoiser),
-    Analytic(GaussianDenoiser),
+    // Boxed: a device tensor makes it several times larger than the other.
+    Analytic(Box<GaussianDenoiser>),
 }
 
 impl Built {
     fn as_denoiser(&self) -> &dyn Denoiser {
         match self {
             Built::Optimal(d) => d,
-            Built::Analytic(d) => d,
+            Built::Analytic(d) => d.as_ref(),
         }
     }
 
@@ -197,9 +198,13 @@ fn build_denoiser(
     device: &burn::tensor::Device,
 ) -> Built {
     match (config.denoiser.kind, source) {
-        (DenoiserKind::Analytic, DataSource::Gaussian { dim, mean, std, .. }) => Built::Analytic(
-            GaussianDenoiser::new(vec![*mean as f32; *dim], *std, device.clone()),
-        ),
+        (DenoiserKind::Analytic, DataSource::Gaussian { dim, mean, std, .. }) => {
+            Built::Analytic(Box::new(GaussianDenoiser::new(
+                vec![*mean as f32; *dim],
+                *std,
+                device.clone(),
+            )))
+        }
         _ => Built::Optimal(OptimalDenoiser::new(
             loaded.data.clone(),
             device.clone(),
