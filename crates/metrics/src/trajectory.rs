@@ -175,6 +175,14 @@ impl Measures {
             .map(|(_, v)| v.as_slice())
     }
 
+    /// Median over trajectories of a per-trajectory measure (NaN ignored).
+    pub fn trajectory_median(&self, name: &str) -> Option<f64> {
+        self.per_trajectory
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| band(v, 1, 0.5, 0.5).mid[0])
+    }
+
     /// Median and [q_lo, q_hi] band of a per-step measure over trajectories.
     pub fn band(&self, name: &str, q_lo: f64, q_hi: f64) -> Option<Band> {
         self.step_column(name)

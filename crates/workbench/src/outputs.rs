@@ -46,14 +46,14 @@ fn with_case(case: &Case, table: Table) -> Table {
 }
 
 fn concat(tables: impl Iterator<Item = Table>) -> Result<Table, String> {
-    let mut all: Option<Table> = None;
+    let mut all = Table::new();
     for t in tables {
-        match &mut all {
-            None => all = Some(t),
-            Some(a) => a.append(t).map_err(|e| e.to_string())?,
-        }
+        all.append(t).map_err(|e| e.to_string())?;
     }
-    all.ok_or_else(|| "no results to write".to_string())
+    if all.names().is_empty() {
+        return Err("no results to write".into());
+    }
+    Ok(all)
 }
 
 fn band(case: &Case, column: &str, label: String) -> Band {
@@ -283,19 +283,9 @@ fn provenance(
 /// Key numbers per case, medians over trajectories.
 pub fn summary(run: &Run) -> String {
     let median = |c: &Case, name: &str| {
-        let (_, v) = c
-            .measures
-            .per_trajectory
-            .iter()
-            .find(|(n, _)| *n == name)
-            .expect("known column");
-        let mut f: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-        f.sort_by(f64::total_cmp);
-        if f.is_empty() {
-            f64::NAN
-        } else {
-            f[f.len() / 2]
-        }
+        c.measures
+            .trajectory_median(name)
+            .expect("a per-trajectory measure named in outputs.rs exists")
     };
     let mut s = format!(
         "{:<16} {:<12} {:>5} {:>14} {:>14} {:>12} {:>8}\n",
