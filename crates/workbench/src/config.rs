@@ -302,11 +302,6 @@ impl Config {
     }
 
     pub fn validate(&self) -> Result<(), String> {
-        let ok_name = |s: &str| {
-            !s.is_empty()
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        };
         if !ok_name(&self.name) {
             return Err(format!(
                 "name: expected letters, digits, '-' or '_', got {:?}",
@@ -324,16 +319,7 @@ impl Config {
         }
         let mut names = Vec::new();
         for (i, d) in self.data.iter().enumerate() {
-            let name = d.label();
-            if !ok_name(&name) {
-                return Err(format!(
-                    "data[{i}].name: expected letters, digits, '-' or '_', got {name:?}"
-                ));
-            }
-            if names.contains(&name) {
-                return Err(format!("data[{i}].name: {name:?} is used twice"));
-            }
-            names.push(name);
+            unique_label(&format!("data[{i}].name"), d.label(), &mut names)?;
             if d.limit == Some(0) {
                 return Err(format!("data[{i}].limit: must be at least 1"));
             }
@@ -380,16 +366,11 @@ impl Config {
                 (_, Some(0)) => return Err(format!("sampler[{i}].steps: must be at least 1")),
                 _ => {}
             }
-            let label = self.sampler_label(i);
-            if !ok_name(&label) {
-                return Err(format!(
-                    "sampler[{i}].name: expected letters, digits, '-' or '_', got {label:?}"
-                ));
-            }
-            if labels.contains(&label) {
-                return Err(format!("sampler[{i}].name: {label:?} is used twice"));
-            }
-            labels.push(label);
+            unique_label(
+                &format!("sampler[{i}].name"),
+                self.sampler_label(i),
+                &mut labels,
+            )?;
         }
         Ok(())
     }
@@ -401,6 +382,27 @@ impl Config {
             None => s.solver.clone(),
         })
     }
+}
+
+/// Names that become file and folder names: letters, digits, '-' and '_'.
+fn ok_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Checks a table or file label under `key` and that no earlier one in `seen` has it.
+fn unique_label(key: &str, label: String, seen: &mut Vec<String>) -> Result<(), String> {
+    if !ok_name(&label) {
+        return Err(format!(
+            "{key}: expected letters, digits, '-' or '_', got {label:?}"
+        ));
+    }
+    if seen.contains(&label) {
+        return Err(format!("{key}: {label:?} is used twice"));
+    }
+    seen.push(label);
+    Ok(())
 }
 
 impl DataConfig {
