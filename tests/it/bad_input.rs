@@ -147,7 +147,7 @@ fn nan_mid_run_names_step_and_sigma() {
         Solver::Euler,
         &sigmas,
         &noise(5, 3),
-        SampleOptions { batch_size: 2 },
+        SampleOptions::batch(2),
         &mut || {},
     )
     .unwrap_err();

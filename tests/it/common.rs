@@ -24,7 +24,7 @@ pub fn run(
         solver,
         sigmas,
         noise,
-        SampleOptions { batch_size: batch },
+        SampleOptions::batch(batch),
         &mut || {},
     )
     .unwrap()

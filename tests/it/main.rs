@@ -8,4 +8,6 @@ mod end_to_end;
 mod gaussian_ode;
 mod mean_shift;
 mod optimal;
+mod parity;
+mod solvers;
 mod wgpu;

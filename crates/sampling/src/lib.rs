@@ -1,10 +1,12 @@
 //! Sampling of the variance-exploding probability-flow ODE in EDM form:
-//! the `Denoiser` seam, schedules, solvers and recorded trajectories.
+//! the `Denoiser` seam, schedules, solvers, the adaptive reference solve and
+//! recorded trajectories.
 
 pub mod denoiser;
 pub mod error;
 pub mod host;
 pub mod record;
+pub mod reference;
 pub mod sample;
 pub mod schedule;
 pub mod solver;
@@ -13,7 +15,9 @@ pub mod trajectories;
 pub use burn::tensor::{Device, Tensor};
 pub use denoiser::Denoiser;
 pub use error::SampleError;
-pub use sample::{SampleOptions, sample};
+pub use record::StepNoise;
+pub use reference::{ReferenceOptions, ReferenceSolve, reference_solve};
+pub use sample::{SampleOptions, nfe, sample};
 pub use schedule::{Schedule, ScheduleEnd, ScheduleError};
-pub use solver::Solver;
+pub use solver::{Solver, SolverParamError, SolverParams};
 pub use trajectories::Trajectories;

@@ -4,6 +4,14 @@
 use crate::{Denoiser, SampleError, host};
 use burn::tensor::Tensor;
 
+/// Standard-normal noise for the stochastic samplers' steps. `fill` must be
+/// a pure function of (trajectory, step), so that batching never changes a
+/// sample.
+pub trait StepNoise: Sync {
+    /// Writes the d values of trajectory `trajectory`'s noise at `step` into `out`.
+    fn fill(&self, trajectory: usize, step: usize, out: &mut [f32]);
+}
+
 /// One batch's recording. Buffers are batch-major: [row][slot][d].
 pub struct Recorder<'a> {
     denoiser: &'a dyn Denoiser,
@@ -20,6 +28,7 @@ pub struct Recorder<'a> {
     pub(crate) eval_step: Vec<usize>,
     pub(crate) eval_at_state: Vec<bool>,
     on_eval: &'a mut dyn FnMut(),
+    step_noise: Option<&'a dyn StepNoise>,
 }
 
 impl<'a> Recorder<'a> {
@@ -29,6 +38,7 @@ impl<'a> Recorder<'a> {
         rows: usize,
         steps: usize,
         on_eval: &'a mut dyn FnMut(),
+        step_noise: Option<&'a dyn StepNoise>,
     ) -> Self {
         Self {
             denoiser,
@@ -42,7 +52,21 @@ impl<'a> Recorder<'a> {
             eval_step: Vec::new(),
             eval_at_state: Vec::new(),
             on_eval,
+            step_noise,
         }
+    }
+
+    /// Fresh standard-normal noise for this batch's rows at `step`.
+    pub fn noise(&mut self, step: usize) -> Result<Tensor<2>, SampleError> {
+        let source = self.step_noise.ok_or_else(|| {
+            SampleError::Invalid("a stochastic sampler needs a step-noise source".into())
+        })?;
+        let d = self.d;
+        let mut rows = vec![0f32; self.rows * d];
+        for (r, out) in rows.chunks_mut(d).enumerate() {
+            source.fill(self.first + r, step, out);
+        }
+        Ok(host::upload(&rows, self.rows, d, &self.denoiser.device()))
     }
 
     /// D(x; sigma), recorded as an evaluation of `step`. `at_state` says

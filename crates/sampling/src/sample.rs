@@ -1,15 +1,37 @@
 //! Batched sampling: the batch size never changes a trajectory, because each
-//! row's starting noise is given and every step acts row by row.
+//! row's starting noise is given, every step acts row by row and step noise
+//! is a function of (trajectory, step).
 
-use crate::record::Recorder;
+use crate::record::{Recorder, StepNoise};
 use crate::schedule::validate;
 use crate::{Denoiser, SampleError, Solver, Trajectories, host};
 
 /// How to run a sampling job.
-#[derive(Debug, Clone, Copy)]
-pub struct SampleOptions {
+#[derive(Clone, Copy)]
+pub struct SampleOptions<'a> {
     /// Trajectories per device batch.
     pub batch_size: usize,
+    /// After the last sigma (which must be positive), jump to D(x; sigma_last):
+    /// one more evaluation, recorded as a last state at sigma = 0.
+    pub final_jump: bool,
+    /// Noise for stochastic samplers; required by them, unused by the others.
+    pub step_noise: Option<&'a dyn StepNoise>,
+}
+
+impl SampleOptions<'_> {
+    /// Deterministic sampling in batches of `batch_size`, no final jump.
+    pub fn batch(batch_size: usize) -> Self {
+        SampleOptions {
+            batch_size,
+            final_jump: false,
+            step_noise: None,
+        }
+    }
+}
+
+/// Exact denoiser evaluations of `solver` over `sigmas`, with the optional final jump.
+pub fn nfe(solver: &Solver, sigmas: &[f64], final_jump: bool) -> usize {
+    solver.nfe(sigmas) + usize::from(final_jump)
 }
 
 /// Samples one trajectory per row of `noise` (n x d, standard normal;
@@ -34,14 +56,30 @@ pub fn sample(
     if options.batch_size == 0 {
         return Err(SampleError::Invalid("batch_size must be at least 1".into()));
     }
+    let last = sigmas[sigmas.len() - 1];
+    if options.final_jump && last == 0.0 {
+        return Err(SampleError::Invalid(
+            "a final jump needs a schedule that ends above 0".into(),
+        ));
+    }
+    if solver.is_stochastic() && options.step_noise.is_none() {
+        return Err(SampleError::Invalid(format!(
+            "solver {} is stochastic and needs a step-noise source",
+            solver.describe()
+        )));
+    }
     let n = noise.len() / d;
-    let steps = sigmas.len() - 1;
-    let nfe = solver.nfe(sigmas);
+    let mut recorded = sigmas.to_vec();
+    if options.final_jump {
+        recorded.push(0.0);
+    }
+    let steps = recorded.len() - 1;
+    let nfe = nfe(&solver, sigmas, options.final_jump);
     let device = denoiser.device();
     let mut out = Trajectories {
         n,
         d,
-        sigmas: sigmas.to_vec(),
+        sigmas: recorded,
         states: vec![0.0; n * (steps + 1) * d],
         evals: vec![0.0; n * nfe * d],
         eval_sigma: Vec::new(),
@@ -55,8 +93,20 @@ pub fn sample(
             .map(|&z| (sigmas[0] * z as f64) as f32)
             .collect();
         let x0 = host::upload(&x0, rows, d, &device);
-        let mut rec = Recorder::new(denoiser, first, rows, steps, &mut *on_eval);
-        solver.run(&mut rec, x0, sigmas)?;
+        let mut rec = Recorder::new(
+            denoiser,
+            first,
+            rows,
+            steps,
+            &mut *on_eval,
+            options.step_noise,
+        );
+        let x = solver.run(&mut rec, x0, sigmas)?;
+        if options.final_jump {
+            let n_last = sigmas.len() - 1;
+            let jumped = rec.denoise(&x, last, n_last, true)?;
+            rec.state(n_last + 1, &jumped, 0.0)?;
+        }
         debug_assert_eq!(rec.evals.len(), nfe, "NFE accounting");
         scatter(&mut out.states, &rec.states, first, rec.rows(), d);
         scatter(&mut out.evals, &rec.evals, first, rec.rows(), d);

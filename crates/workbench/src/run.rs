@@ -125,9 +125,7 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
                 *solver,
                 sg,
                 &noise,
-                SampleOptions {
-                    batch_size: config.batch_size,
-                },
+                SampleOptions::batch(config.batch_size),
                 &mut || progress.tick(),
             )
             .map_err(|e| format!("data \"{}\", sampler \"{label}\": {e}", loaded.label))?;
