@@ -4,6 +4,7 @@
 
 pub mod dataset;
 pub mod error;
+pub mod gmm;
 pub mod idx;
 pub mod mnist;
 pub mod npy;
@@ -17,6 +18,7 @@ mod testutil;
 
 pub use dataset::Dataset;
 pub use error::DataError;
+pub use gmm::{Covariance, Gmm};
 pub use idx::{IdxArray, load_idx_images, read_idx};
 pub use mnist::{FASHION_MNIST_DIR, Split, load_mnist_dir};
 pub use npy::{encode_npy_f32, load_npy_dataset, read_npy_f32};
