@@ -1,11 +1,16 @@
 //! Geometry of sampling and denoising trajectories, per step and per
-//! trajectory, with f64 accumulation and parallel over trajectories.
+//! trajectory, with f64 accumulation and parallel over trajectories; and
+//! sample-quality measures (PCA features, Fréchet distance, sliced
+//! Wasserstein-2).
 
 pub mod bands;
 pub mod geometry;
+pub mod linalg;
+pub mod quality;
 pub mod trajectory;
 mod vec;
 
 pub use bands::{Band, band};
 pub use geometry::{PathGeometry, path_geometry};
+pub use quality::{FeatureStats, Pca, frechet_distance, sliced_w2};
 pub use trajectory::{Measures, measure};

@@ -1,8 +1,8 @@
 //! Turns a `Figure` into drawable pieces: validated lengths, NaN-split line
-//! segments, band polygons and padded axis ranges. Everything here is plain
+//! segments, band polygons, polyline runs and padded axis ranges. Everything here is plain
 //! arithmetic so the drawing code never sees a value it cannot place.
 
-use crate::{Band, Figure, PlotError, Scatter};
+use crate::{Band, Figure, Lines, PlotError, Scatter};
 
 /// One band series, ready to draw.
 pub(crate) struct BandParts {
@@ -20,11 +20,24 @@ pub(crate) struct CloudParts {
     pub points: Vec<(f64, f64)>,
 }
 
+/// One group of polylines, ready to draw.
+pub(crate) struct LinesParts {
+    pub label: String,
+    /// Runs of consecutive drawable points over all paths of the group; an
+    /// unusable point breaks its path, and a run never spans two paths.
+    pub runs: Vec<Vec<(f64, f64)>>,
+    /// Indices into `runs` of the runs that end at their path's last point,
+    /// i.e. where an arrowhead goes. Empty unless the group has `arrows`; a
+    /// path whose last point is unusable has no head.
+    pub heads: Vec<usize>,
+}
+
 /// The whole figure, ready to draw. Ranges are padded and in increasing order;
 /// reversal is applied by the drawing code.
 pub(crate) struct Prepared {
     pub bands: Vec<BandParts>,
     pub clouds: Vec<CloudParts>,
+    pub lines: Vec<LinesParts>,
     pub x: (f64, f64),
     pub y: (f64, f64),
 }
@@ -137,6 +150,37 @@ fn cloud_parts(s: &Scatter, fig: &Figure, xe: &mut Extent, ye: &mut Extent) -> C
     }
 }
 
+/// Splits every path of a group into runs of drawable points, widening the
+/// extents with each of them.
+fn lines_parts(l: &Lines, fig: &Figure, xe: &mut Extent, ye: &mut Extent) -> LinesParts {
+    let mut runs = Vec::new();
+    let mut heads = Vec::new();
+    for path in &l.paths {
+        let mut run: Vec<(f64, f64)> = Vec::new();
+        for &(x, y) in path {
+            if usable(x, fig.log_x) && usable(y, fig.log_y) {
+                run.push((x, y));
+                xe.add(x);
+                ye.add(y);
+            } else if !run.is_empty() {
+                runs.push(std::mem::take(&mut run));
+            }
+        }
+        // A non-empty run here ends at the path's last point: that is the head.
+        if !run.is_empty() {
+            if l.arrows {
+                heads.push(runs.len());
+            }
+            runs.push(run);
+        }
+    }
+    LinesParts {
+        label: l.label.clone(),
+        runs,
+        heads,
+    }
+}
+
 /// Pads an extent by 5% of its span on each side. On a log axis the padding
 /// is multiplicative (computed in log10 space) so it looks even.
 fn padded(e: Extent, log: bool, axis: &str) -> Result<(f64, f64), PlotError> {
@@ -190,15 +234,16 @@ fn names(fig: &Figure) -> String {
         .iter()
         .map(|b| format!("'{}'", b.label))
         .chain(fig.points.iter().map(|s| format!("'{}'", s.label)))
+        .chain(fig.lines.iter().map(|l| format!("'{}'", l.label)))
         .collect();
     names.join(", ")
 }
 
 /// Validates the figure and builds everything the drawing code needs.
 pub(crate) fn prepare(fig: &Figure) -> Result<Prepared, PlotError> {
-    if fig.series.is_empty() && fig.points.is_empty() {
+    if fig.series.is_empty() && fig.points.is_empty() && fig.lines.is_empty() {
         return Err(PlotError::Data(format!(
-            "figure '{}' has no series and no point clouds",
+            "figure '{}' has no series, no point clouds and no lines",
             fig.title
         )));
     }
@@ -216,8 +261,9 @@ pub(crate) fn prepare(fig: &Figure) -> Result<Prepared, PlotError> {
     for s in &fig.points {
         check_lengths(&s.label, &[("x", s.x.len()), ("y", s.y.len())])?;
     }
-    let all_empty =
-        fig.series.iter().all(|b| b.x.is_empty()) && fig.points.iter().all(|s| s.x.is_empty());
+    let all_empty = fig.series.iter().all(|b| b.x.is_empty())
+        && fig.points.iter().all(|s| s.x.is_empty())
+        && fig.lines.iter().all(|l| l.paths.iter().all(Vec::is_empty));
     if all_empty {
         return Err(PlotError::Data(format!(
             "figure '{}': every series is empty ({})",
@@ -237,6 +283,11 @@ pub(crate) fn prepare(fig: &Figure) -> Result<Prepared, PlotError> {
         .iter()
         .map(|s| cloud_parts(s, fig, &mut xe, &mut ye))
         .collect();
+    let lines: Vec<LinesParts> = fig
+        .lines
+        .iter()
+        .map(|l| lines_parts(l, fig, &mut xe, &mut ye))
+        .collect();
     if xe.is_empty() || ye.is_empty() {
         let need = match (fig.log_x, fig.log_y) {
             (false, false) => "finite",
@@ -252,7 +303,60 @@ pub(crate) fn prepare(fig: &Figure) -> Result<Prepared, PlotError> {
     Ok(Prepared {
         bands,
         clouds,
+        lines,
         x: padded(xe, fig.log_x, "x")?,
         y: padded(ye, fig.log_y, "y")?,
     })
+}
+
+/// Widens the range whose data units are the shorter on screen so that one
+/// unit spans the same number of pixels on both axes, keeping each range's
+/// centre. `px` is the plotting area in pixels (width, height). On a log
+/// axis the unit is a decade (the arithmetic is done in log10 space). If the
+/// widened range would not be drawable (values near the f64 limits) the
+/// ranges are returned unchanged.
+pub(crate) fn equal_aspect(
+    x: (f64, f64),
+    y: (f64, f64),
+    log: (bool, bool),
+    px: (f64, f64),
+) -> ((f64, f64), (f64, f64)) {
+    let to = |(lo, hi): (f64, f64), log: bool| {
+        if log {
+            (lo.log10(), hi.log10())
+        } else {
+            (lo, hi)
+        }
+    };
+    let back = |(lo, hi): (f64, f64), log: bool| {
+        if log {
+            (10f64.powf(lo), 10f64.powf(hi))
+        } else {
+            (lo, hi)
+        }
+    };
+    let (lx, ly) = (to(x, log.0), to(y, log.1));
+    // Data units per pixel on each axis.
+    let (ux, uy) = ((lx.1 - lx.0) / px.0, (ly.1 - ly.0) / px.1);
+    let ok = |v: f64| v.is_finite() && v > 0.0;
+    if !(ok(px.0) && ok(px.1) && ok(ux) && ok(uy)) || ux == uy {
+        return (x, y);
+    }
+    let widen = |(lo, hi): (f64, f64), span: f64| {
+        let mid = lo + (hi - lo) / 2.0;
+        (mid - span / 2.0, mid + span / 2.0)
+    };
+    let (nx, ny) = if ux > uy {
+        (x, back(widen(ly, ux * px.1), log.1))
+    } else {
+        (back(widen(lx, uy * px.0), log.0), y)
+    };
+    let drawable = |(lo, hi): (f64, f64), log: bool| {
+        lo.is_finite() && hi.is_finite() && lo < hi && (!log || lo > 0.0)
+    };
+    if drawable(nx, log.0) && drawable(ny, log.1) {
+        (nx, ny)
+    } else {
+        (x, y)
+    }
 }

@@ -6,12 +6,13 @@ use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
 use crate::Figure;
-use crate::data::Prepared;
+use crate::data::{self, Prepared};
 use crate::font::FAMILY;
 use crate::ticks::tick_label;
 
 /// A fixed palette (matplotlib's tab10), so series colours are stable across
-/// figures; bands take indices first, point clouds continue after them.
+/// figures; bands take indices first, line groups continue after them and
+/// point clouds after those.
 const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
@@ -31,6 +32,23 @@ fn colour(i: usize) -> RGBColor {
 
 const BAND_ALPHA: f64 = 0.2;
 const LINE_WIDTH: u32 = 2;
+/// A line group with more runs than this is drawn with thin translucent
+/// strokes, so that dozens of overlapping trajectories stay readable and
+/// overlaps read as density.
+const FEW_PATHS: usize = 8;
+const MANY_ALPHA: f64 = 0.55;
+/// Arrowhead barbs: length in pixels for thin and normal strokes, and the
+/// angle either side of the path's direction.
+const ARROW_LEN_THIN: f64 = 6.0;
+const ARROW_LEN: f64 = 9.0;
+const ARROW_ANGLE_DEG: f64 = 25.0;
+/// Sub-pixel resolution of the arrow direction (see `Fine`).
+const SUBPIXEL: i32 = 16;
+/// Chart layout, shared with `plot_size`.
+const TITLE_SIZE: u32 = 26;
+const MARGIN: u32 = 18;
+const X_AREA: u32 = 58;
+const Y_AREA: u32 = 84;
 /// Legend glyph width; the legend area is a little wider for spacing.
 const GLYPH_W: i32 = 26;
 
@@ -48,25 +66,105 @@ pub(crate) fn draw<DB: DrawingBackend>(
     prep: &Prepared,
 ) -> Result<(), String> {
     root.fill(&WHITE).map_err(err)?;
-    let x = if fig.reverse_x {
-        prep.x.1..prep.x.0
+    let ranges = if fig.equal_aspect {
+        let px = plot_size(root, fig)?;
+        data::equal_aspect(prep.x, prep.y, (fig.log_x, fig.log_y), px)
     } else {
-        prep.x.0..prep.x.1
+        (prep.x, prep.y)
     };
-    let y = prep.y.0..prep.y.1;
+    let x = if fig.reverse_x {
+        ranges.0.1..ranges.0.0
+    } else {
+        ranges.0.0..ranges.0.1
+    };
+    let y = ranges.1.0..ranges.1.1;
     // The four axis combinations are distinct coordinate types in plotters.
     match (fig.log_x, fig.log_y) {
-        (false, false) => chart(root, fig, prep, x, y),
-        (true, false) => chart(root, fig, prep, x.log_scale(), y),
-        (false, true) => chart(root, fig, prep, x, y.log_scale()),
-        (true, true) => chart(root, fig, prep, x.log_scale(), y.log_scale()),
+        (false, false) => chart(root, fig, prep, ranges, x, y),
+        (true, false) => chart(root, fig, prep, ranges, x.log_scale(), y),
+        (false, true) => chart(root, fig, prep, ranges, x, y.log_scale()),
+        (true, true) => chart(root, fig, prep, ranges, x.log_scale(), y.log_scale()),
     }
+}
+
+/// The chart layout (caption, margin, label areas) used for every figure.
+pub(crate) fn chart_builder<'a, 'b, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    fig: &Figure,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut builder = ChartBuilder::on(root);
+    builder
+        .caption(&fig.title, (FAMILY, TITLE_SIZE))
+        .margin(MARGIN)
+        .x_label_area_size(X_AREA)
+        .y_label_area_size(Y_AREA);
+    builder
+}
+
+/// The pixel lengths (width, height) onto which `chart_builder` maps the x
+/// and y ranges, computed as plotters lays the chart out: margin first, then
+/// the caption (text height plus padding), then the label areas; a range
+/// maps onto first..last pixel, hence one less than the area's size.
+pub(crate) fn plot_size<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    fig: &Figure,
+) -> Result<(f64, f64), String> {
+    let style = TextStyle::from((FAMILY, TITLE_SIZE).into_font());
+    let (_, text_h) = root.estimate_text_size(&fig.title, &style).map_err(err)?;
+    let text_h = text_h as i32;
+    let caption = text_h + 2 * (text_h / 2).min(5);
+    let (w, h) = root.dim_in_pixel();
+    let (m, xa, ya) = (MARGIN as i32, X_AREA as i32, Y_AREA as i32);
+    let width = w as i32 - 2 * m - ya - 1;
+    let height = h as i32 - 2 * m - caption - xa - 1;
+    Ok((f64::from(width), f64::from(height)))
+}
+
+/// An arrowhead: where it sits (data coordinates) and its two barb ends as
+/// pixel offsets from there.
+type Arrowhead = ((f64, f64), [(i32, i32); 2]);
+
+/// The arrowhead at the end of `run`, pointing along the direction in which
+/// the run arrives on screen. `fine` maps data to (sub-)pixel coordinates.
+/// The direction is taken from the last earlier point at least a pixel
+/// away (else the farthest one), so that tiny final steps do not make it
+/// jitter; a run that never leaves its head's pixel gets no arrowhead.
+pub(crate) fn arrowhead(
+    run: &[(f64, f64)],
+    fine: impl Fn((f64, f64)) -> (f64, f64),
+    len: f64,
+) -> Option<Arrowhead> {
+    let (&head, rest) = run.split_last()?;
+    let h = fine(head);
+    let mut best: Option<(f64, f64, f64)> = None;
+    for &p in rest.iter().rev() {
+        let q = fine(p);
+        let (dx, dy) = (h.0 - q.0, h.1 - q.1);
+        let d = dx.hypot(dy);
+        if d > best.map_or(0.0, |b| b.0) {
+            best = Some((d, dx, dy));
+        }
+        if d >= 1.0 {
+            break;
+        }
+    }
+    let (d, dx, dy) = best?;
+    // Unit vector pointing back along the path, rotated by ±the barb angle.
+    let (bx, by) = (-dx / d, -dy / d);
+    let barb = |a: f64| {
+        let (sin, cos) = a.sin_cos();
+        let (rx, ry) = (bx * cos - by * sin, bx * sin + by * cos);
+        ((len * rx).round() as i32, (len * ry).round() as i32)
+    };
+    let a = ARROW_ANGLE_DEG.to_radians();
+    Some((head, [barb(a), barb(-a)]))
 }
 
 fn chart<DB, X, Y>(
     root: &DrawingArea<DB, Shift>,
     fig: &Figure,
     prep: &Prepared,
+    ranges: ((f64, f64), (f64, f64)),
     xs: X,
     ys: Y,
 ) -> Result<(), String>
@@ -77,11 +175,7 @@ where
     X::CoordDescType: ValueFormatter<f64>,
     Y::CoordDescType: ValueFormatter<f64>,
 {
-    let mut chart = ChartBuilder::on(root)
-        .caption(&fig.title, (FAMILY, 26))
-        .margin(18)
-        .x_label_area_size(58)
-        .y_label_area_size(84)
+    let mut chart = chart_builder(root, fig)
         .build_cartesian_2d(xs, ys)
         .map_err(err)?;
 
@@ -141,7 +235,7 @@ where
         }
     }
 
-    let offset = prep.bands.len();
+    let offset = prep.bands.len() + prep.lines.len();
     for (i, cloud) in prep.clouds.iter().enumerate() {
         let c = colour(offset + i);
         // Semi-transparent dots so dense regions of a sample cloud read as density.
@@ -155,12 +249,15 @@ where
         }
     }
 
+    draw_lines(&mut chart, prep)?;
+
     let any_label = prep.bands.iter().any(|b| !b.label.is_empty())
-        || prep.clouds.iter().any(|c| !c.label.is_empty());
+        || prep.clouds.iter().any(|c| !c.label.is_empty())
+        || prep.lines.iter().any(|l| !l.label.is_empty());
     if any_label {
         chart
             .configure_series_labels()
-            .position(legend_corner(fig, prep))
+            .position(legend_corner(fig, prep, ranges))
             .legend_area_size(GLYPH_W + 8)
             .margin(10)
             .label_font((FAMILY, 16))
@@ -172,9 +269,111 @@ where
     Ok(())
 }
 
+/// Draws the line groups, on top of everything else. Arrowheads are sized in
+/// pixels: their direction comes from plotters' own coordinate mapping (so
+/// log and reversed axes are handled), evaluated on a pixel grid `SUBPIXEL`
+/// times finer than the image so that short segments still point right.
+fn draw_lines<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    prep: &Prepared,
+) -> Result<(), String>
+where
+    DB: DrawingBackend + 'a,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let thin = |runs: usize| runs > FEW_PATHS;
+    let heads: Vec<Vec<Arrowhead>> = {
+        let (px, py) = chart.plotting_area().get_pixel_range();
+        let spec = chart.as_coord_spec();
+        let k = SUBPIXEL;
+        // The limits plotters maps the ranges onto, scaled by k.
+        let (xl, yl) = (
+            (px.start * k, (px.end - 1) * k),
+            ((py.end - 1) * k, py.start * k),
+        );
+        let fine = |(x, y): (f64, f64)| {
+            let sx = spec.x_spec().map(&x, xl);
+            let sy = spec.y_spec().map(&y, yl);
+            (f64::from(sx) / f64::from(k), f64::from(sy) / f64::from(k))
+        };
+        prep.lines
+            .iter()
+            .map(|g| {
+                let len = if thin(g.runs.len()) {
+                    ARROW_LEN_THIN
+                } else {
+                    ARROW_LEN
+                };
+                g.heads
+                    .iter()
+                    .filter_map(|&i| arrowhead(&g.runs[i], fine, len))
+                    .collect()
+            })
+            .collect()
+    };
+
+    for (i, (group, heads)) in prep.lines.iter().zip(heads).enumerate() {
+        let c = colour(prep.bands.len() + i);
+        let (width, alpha) = if thin(group.runs.len()) {
+            (1, MANY_ALPHA)
+        } else {
+            (LINE_WIDTH, 1.0)
+        };
+        let stroke = c.mix(alpha).stroke_width(width);
+        // Points isolated between unusable ones have no line: mark them.
+        let dot = c.mix(alpha).filled();
+        chart
+            .draw_series(
+                group
+                    .runs
+                    .iter()
+                    .filter(|r| r.len() == 1)
+                    .map(|r| Circle::new(r[0], width + 1, dot)),
+            )
+            .map_err(err)?;
+        chart
+            .draw_series(heads.into_iter().map(|(at, [a, b])| {
+                EmptyElement::at(at) + PathElement::new(vec![a, (0, 0), b], stroke)
+            }))
+            .map_err(err)?;
+        let anno = chart
+            .draw_series(
+                group
+                    .runs
+                    .iter()
+                    .filter(|r| r.len() >= 2)
+                    .map(|r| PathElement::new(r.clone(), stroke)),
+            )
+            .map_err(err)?;
+        if !group.label.is_empty() {
+            // The legend shows the colour at full strength, with an
+            // arrowhead when the group has them.
+            let mut glyph = vec![(0, 0), (GLYPH_W, 0)];
+            if !group.heads.is_empty() {
+                let a = ARROW_ANGLE_DEG.to_radians();
+                let (dx, dy) = (
+                    (ARROW_LEN * a.cos()).round() as i32,
+                    (ARROW_LEN * a.sin()).round() as i32,
+                );
+                glyph.extend([(GLYPH_W - dx, -dy), (GLYPH_W, 0), (GLYPH_W - dx, dy)]);
+            }
+            let legend_stroke = c.stroke_width(LINE_WIDTH);
+            anno.label(group.label.as_str()).legend(move |(x, y)| {
+                EmptyElement::at((x, y)) + PathElement::new(glyph.clone(), legend_stroke)
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Upper right unless the data crowd that corner more than the upper left:
 /// counts drawn points in the top third of each side, in screen terms.
-fn legend_corner(fig: &Figure, prep: &Prepared) -> SeriesLabelPosition {
+fn legend_corner(
+    fig: &Figure,
+    prep: &Prepared,
+    (xr, yr): ((f64, f64), (f64, f64)),
+) -> SeriesLabelPosition {
     let frac = |v: f64, (lo, hi): (f64, f64), log: bool| {
         if log {
             (v.log10() - lo.log10()) / (hi.log10() - lo.log10())
@@ -186,13 +385,14 @@ fn legend_corner(fig: &Figure, prep: &Prepared) -> SeriesLabelPosition {
         .bands
         .iter()
         .flat_map(|b| b.lines.iter().chain(&b.polygons).flatten())
-        .chain(prep.clouds.iter().flat_map(|c| &c.points));
+        .chain(prep.clouds.iter().flat_map(|c| &c.points))
+        .chain(prep.lines.iter().flat_map(|l| l.runs.iter().flatten()));
     let (mut left, mut right) = (0usize, 0usize);
     for &(x, y) in points {
-        if frac(y, prep.y, fig.log_y) < 0.67 {
+        if frac(y, yr, fig.log_y) < 0.67 {
             continue;
         }
-        let mut fx = frac(x, prep.x, fig.log_x);
+        let mut fx = frac(x, xr, fig.log_x);
         if fig.reverse_x {
             fx = 1.0 - fx;
         }

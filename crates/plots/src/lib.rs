@@ -1,5 +1,5 @@
-//! Figures for the geotraj workbench: lines with shaded uncertainty bands and
-//! point clouds, rendered to PNG and SVG with an embedded font (no system
+//! Figures for the geotraj workbench: lines with shaded uncertainty bands,
+//! point clouds and groups of polylines (trajectories, arrow fields), rendered to PNG and SVG with an embedded font (no system
 //! fonts), each file written atomically.
 
 mod data;
@@ -40,8 +40,26 @@ pub struct Scatter {
     pub y: Vec<f64>,
 }
 
+/// A group of polylines drawn in one colour with one legend entry, e.g. many
+/// 2-D sampling trajectories, or (with `arrows`) a vector field drawn as
+/// segments [tail, head] with an arrowhead at each head.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Lines {
+    pub label: String,
+    /// Each polyline as (x, y) points in drawing order (x need not be sorted).
+    pub paths: Vec<Vec<(f64, f64)>>,
+    /// Draw an arrowhead at the last point of every path.
+    pub arrows: bool,
+}
+
 /// One chart. With `reverse_x` the x axis decreases left to right (diffusion
-/// plots show σ from large to small).
+/// plots show σ from large to small). With `equal_aspect` one data unit has
+/// the same length on screen on both axes (the narrower range is widened;
+/// on a log axis the unit is a decade).
+///
+/// Colours follow one palette in the order bands, line groups, point clouds;
+/// line groups are drawn on top of everything else. Series with an empty
+/// label get no legend entry.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Figure {
     pub title: String,
@@ -52,13 +70,15 @@ pub struct Figure {
     pub reverse_x: bool,
     pub series: Vec<Band>,
     pub points: Vec<Scatter>,
+    pub lines: Vec<Lines>,
+    pub equal_aspect: bool,
 }
 
 /// Renders `fig` to `{stem}.png` (1000x650) and `{stem}.svg`, creating the
 /// parent directory, and returns both paths (PNG first).
 ///
 /// Non-finite values (and non-positive ones on a log axis) are skipped, and a
-/// line breaks where one was skipped. The figure is checked before anything
+/// line or path breaks where one was skipped. The figure is checked before anything
 /// is written: empty figures, mismatched lengths and figures without a single
 /// drawable value are `PlotError::Data`. Both files are rendered to temporary
 /// siblings first and renamed only once both have succeeded.

@@ -1,6 +1,7 @@
 //! The experiment file: parsed strictly (unknown keys and wrong types are
 //! errors), then validated so that every error names its key.
 
+use geotraj_sampling::{Schedule, ScheduleEnd, Solver, SolverParamError, SolverParams};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -21,7 +22,16 @@ pub struct Config {
     #[serde(default)]
     pub denoiser: DenoiserConfig,
     pub schedule: ScheduleConfig,
+    /// The samplers of a trajectory run; a sweep names its own.
+    #[serde(default)]
     pub sampler: Vec<SamplerConfig>,
+    /// Lists that expand to a grid of (sampler, schedule, steps, ...) cells.
+    pub sweep: Option<SweepConfig>,
+    #[serde(default)]
+    pub quality: QualityConfig,
+    /// Figures beyond the standard ones.
+    #[serde(default)]
+    pub figure: Vec<FigureConfig>,
     #[serde(default)]
     pub noise: NoiseConfig,
     #[serde(default)]
@@ -115,6 +125,25 @@ pub enum DataSource {
         #[serde(default = "default_n")]
         n: usize,
     },
+    /// A Gaussian mixture: `components` equal-variance isotropic (or, with
+    /// `diagonal`, axis-aligned) components, on a ring of radius `spread`
+    /// (2-D, layout "ring") or with means drawn from N(0, spread^2 I).
+    Gmm {
+        #[serde(default = "default_n")]
+        n: usize,
+        #[serde(default = "default_components")]
+        components: usize,
+        #[serde(default = "two")]
+        dim: usize,
+        #[serde(default)]
+        layout: GmmLayout,
+        #[serde(default = "two_f")]
+        spread: f64,
+        #[serde(default = "default_gmm_std")]
+        std: f64,
+        #[serde(default)]
+        diagonal: bool,
+    },
     /// N(mean, std^2 I) in `dim` dimensions.
     Gaussian {
         #[serde(default = "default_n")]
@@ -135,6 +164,26 @@ fn default_toy_noise() -> f64 {
 }
 fn one() -> f64 {
     1.0
+}
+fn two() -> usize {
+    2
+}
+fn two_f() -> f64 {
+    2.0
+}
+fn default_components() -> usize {
+    8
+}
+fn default_gmm_std() -> f64 {
+    0.2
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum GmmLayout {
+    #[default]
+    Random,
+    Ring,
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -185,7 +234,7 @@ pub enum DenoiserKind {
     /// The optimal denoiser of the (finite) data set.
     #[default]
     Optimal,
-    /// The exact denoiser of the data's law (gaussian data only).
+    /// The exact denoiser of the data's law (gaussian and gmm data).
     Analytic,
 }
 
@@ -197,12 +246,30 @@ pub struct ScheduleConfig {
     pub sigma_min: f64,
     #[serde(default = "default_sigma_max")]
     pub sigma_max: f64,
-    #[serde(default = "default_rho")]
-    pub rho: f64,
+    /// edm (default 7) and polyexponential (default 1).
+    pub rho: Option<f64>,
+    /// vp-continuous: the VP-SDE's betas.
+    #[serde(default = "default_beta_d")]
+    pub beta_d: f64,
+    #[serde(default = "default_beta_min")]
+    pub beta_min: f64,
+    /// ddim-offset: the sigma the discrete schedule starts nearest to.
+    #[serde(default = "default_offset_sigma")]
+    pub offset_sigma: f64,
     #[serde(default)]
     pub end: EndKind,
     /// For kind = "explicit".
     pub sigmas: Option<Vec<f64>>,
+}
+
+fn default_beta_d() -> f64 {
+    geotraj_sampling::Schedule::VP_BETA_D
+}
+fn default_beta_min() -> f64 {
+    geotraj_sampling::Schedule::VP_BETA_MIN
+}
+fn default_offset_sigma() -> f64 {
+    geotraj_sampling::Schedule::DDIM_OFFSET_SIGMA
 }
 
 fn default_sigma_min() -> f64 {
@@ -211,16 +278,35 @@ fn default_sigma_min() -> f64 {
 fn default_sigma_max() -> f64 {
     80.0
 }
-fn default_rho() -> f64 {
-    7.0
-}
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum ScheduleKind {
     Edm,
     LogLinear,
+    Polyexponential,
+    LogSnr,
+    TimeUniform,
+    VpContinuous,
+    Ddim,
+    DdimOffset,
     Explicit,
+}
+
+impl ScheduleKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ScheduleKind::Edm => "edm",
+            ScheduleKind::LogLinear => "log-linear",
+            ScheduleKind::Polyexponential => "polyexponential",
+            ScheduleKind::LogSnr => "log-snr",
+            ScheduleKind::TimeUniform => "time-uniform",
+            ScheduleKind::VpContinuous => "vp-continuous",
+            ScheduleKind::Ddim => "ddim",
+            ScheduleKind::DdimOffset => "ddim-offset",
+            ScheduleKind::Explicit => "explicit",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -229,6 +315,8 @@ pub enum EndKind {
     #[default]
     Zero,
     SigmaMin,
+    /// Stop at sigma_min, then jump to D(x; sigma_min).
+    Jump,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -239,6 +327,118 @@ pub struct SamplerConfig {
     pub solver: String,
     /// Solver steps (intervals of the schedule); not used with an explicit schedule.
     pub steps: Option<usize>,
+    pub order: Option<usize>,
+    pub gamma: Option<f64>,
+    pub mu: Option<f64>,
+    pub s_churn: Option<f64>,
+    pub s_min: Option<f64>,
+    pub s_max: Option<f64>,
+    pub s_noise: Option<f64>,
+}
+
+impl SamplerConfig {
+    pub fn params(&self) -> SolverParams {
+        SolverParams {
+            order: self.order,
+            gamma: self.gamma,
+            mu: self.mu,
+            s_churn: self.s_churn,
+            s_min: self.s_min,
+            s_max: self.s_max,
+            s_noise: self.s_noise,
+        }
+    }
+
+    pub fn solver(&self) -> Result<Solver, SolverParamError> {
+        Solver::new(&self.solver, &self.params())
+    }
+}
+
+/// Lists that expand to their cartesian product; `order`, `gamma` and `mu`
+/// expand only for the samplers that use them.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SweepConfig {
+    pub sampler: Vec<String>,
+    pub steps: Vec<usize>,
+    /// Schedule kinds (default: schedule.kind); the other schedule keys are shared.
+    pub schedule: Option<Vec<ScheduleKind>>,
+    pub order: Option<Vec<usize>>,
+    pub gamma: Option<Vec<f64>>,
+    pub mu: Option<Vec<f64>>,
+}
+
+/// How samples are judged.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct QualityConfig {
+    /// Features for the Frechet distance: this many principal components of the training set.
+    #[serde(default = "default_pca_dim")]
+    pub pca_dim: usize,
+    /// Random directions of the sliced Wasserstein-2 distance.
+    #[serde(default = "default_projections")]
+    pub projections: usize,
+    /// Compare with an adaptive reference solve of the same noise (solver error).
+    #[serde(default = "yes")]
+    pub reference: bool,
+    #[serde(default = "default_tolerance")]
+    pub rtol: f64,
+    #[serde(default = "default_tolerance")]
+    pub atol: f64,
+}
+
+impl Default for QualityConfig {
+    fn default() -> Self {
+        QualityConfig {
+            pca_dim: default_pca_dim(),
+            projections: default_projections(),
+            reference: true,
+            rtol: default_tolerance(),
+            atol: default_tolerance(),
+        }
+    }
+}
+
+fn default_pca_dim() -> usize {
+    32
+}
+fn default_projections() -> usize {
+    256
+}
+fn yes() -> bool {
+    true
+}
+fn default_tolerance() -> f64 {
+    1e-5
+}
+
+/// An extra figure of a run.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FigureConfig {
+    pub kind: FigureKind,
+    /// The sweep column on the y axis (error-vs-nfe, quality-vs-nfe, quality-vs-gamma).
+    pub measure: Option<String>,
+    /// eps-field: the sigmas to draw the field at.
+    pub sigmas: Option<Vec<f64>>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum FigureKind {
+    /// Sweep: a measure against NFE, log-log, one line per sampler and schedule.
+    ErrorVsNfe,
+    /// Sweep: a measure against NFE, one line per sampler and schedule.
+    QualityVsNfe,
+    /// Sweep: a measure against gamma, one line per steps.
+    QualityVsGamma,
+    /// Sweep: log sigma_n against n for every schedule of the sweep.
+    ScheduleSigmas,
+    /// Trajectory run on 2-D data: the sampling trajectories over the data.
+    #[serde(rename = "trajectories-2d")]
+    Trajectories2d,
+    /// Trajectory run on 2-D data: eps(x, sigma) on a grid at `sigmas`.
+    EpsField,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -325,10 +525,13 @@ impl Config {
             }
             d.source.validate(i)?;
             if self.denoiser.kind == DenoiserKind::Analytic
-                && !matches!(d.source, DataSource::Gaussian { .. })
+                && !matches!(
+                    d.source,
+                    DataSource::Gaussian { .. } | DataSource::Gmm { .. }
+                )
             {
                 return Err(format!(
-                    "denoiser.kind: \"analytic\" needs gaussian data, but data[{i}] is {:?}",
+                    "denoiser.kind: \"analytic\" needs gaussian or gmm data, but data[{i}] is {:?}",
                     d.source.kind()
                 ));
             }
@@ -343,18 +546,24 @@ impl Config {
             return Err("denoiser.logit_tolerance: must be positive".into());
         }
         self.schedule.validate()?;
-        if self.sampler.is_empty() {
-            return Err("sampler: at least one [[sampler]] table is required".into());
+        match (&self.sweep, self.sampler.is_empty()) {
+            (None, true) => {
+                return Err(
+                    "sampler: at least one [[sampler]] table (or a [sweep]) is required".into(),
+                );
+            }
+            (Some(_), false) => {
+                return Err(
+                    "sampler: a run with a [sweep] takes its samplers from sweep.sampler".into(),
+                );
+            }
+            (Some(sweep), true) => sweep.validate(&self.schedule)?,
+            (None, false) => {}
         }
         let mut labels = Vec::new();
         for (i, s) in self.sampler.iter().enumerate() {
-            if geotraj_sampling::Solver::parse(&s.solver).is_none() {
-                return Err(format!(
-                    "sampler[{i}].solver: unknown solver {:?}, expected one of {}",
-                    s.solver,
-                    geotraj_sampling::Solver::NAMES.join(", ")
-                ));
-            }
+            s.solver()
+                .map_err(|e| format!("sampler[{i}].{}: {}", e.key, e.message))?;
             match (self.schedule.kind, s.steps) {
                 (ScheduleKind::Explicit, Some(_)) => {
                     return Err(format!(
@@ -371,6 +580,10 @@ impl Config {
                 self.sampler_label(i),
                 &mut labels,
             )?;
+        }
+        self.quality.validate()?;
+        for (i, f) in self.figure.iter().enumerate() {
+            f.validate(i, self.sweep.is_some())?;
         }
         Ok(())
     }
@@ -424,6 +637,7 @@ impl DataSource {
             DataSource::EightGaussians { .. } => "eight-gaussians",
             DataSource::Shapes { .. } => "shapes",
             DataSource::Gaussian { .. } => "gaussian",
+            DataSource::Gmm { .. } => "gmm",
         }
     }
 
@@ -455,6 +669,27 @@ impl DataSource {
                 Ok(())
             }
             DataSource::Shapes { n } => at_least_one("n", *n),
+            DataSource::Gmm {
+                n,
+                components,
+                dim,
+                layout,
+                spread,
+                std,
+                ..
+            } => {
+                at_least_one("n", *n)?;
+                at_least_one("components", *components)?;
+                at_least_one("dim", *dim)?;
+                positive("spread", *spread)?;
+                positive("std", *std)?;
+                if *layout == GmmLayout::Ring && *dim != 2 {
+                    return Err(format!(
+                        "data[{i}].layout: \"ring\" needs dim = 2, got {dim}"
+                    ));
+                }
+                Ok(())
+            }
             DataSource::Gaussian { n, dim, mean, std } => {
                 at_least_one("n", *n)?;
                 at_least_one("dim", *dim)?;
@@ -470,55 +705,245 @@ impl DataSource {
     }
 }
 
-impl ScheduleConfig {
-    fn validate(&self) -> Result<(), String> {
-        match self.kind {
-            ScheduleKind::Explicit => {
-                let list = self.sigmas.as_ref().ok_or(
-                    "schedule.sigmas: missing (schedule.kind = \"explicit\" needs the list)",
-                )?;
-                geotraj_sampling::schedule::validate(list).map_err(|e| format!("schedule.{e}"))?;
+impl SweepConfig {
+    fn validate(&self, schedule: &ScheduleConfig) -> Result<(), String> {
+        if self.sampler.is_empty() {
+            return Err("sweep.sampler: at least one solver name is required".into());
+        }
+        for (i, name) in self.sampler.iter().enumerate() {
+            Solver::new(name, &SolverParams::default())
+                .map_err(|e| format!("sweep.sampler[{i}]: {}", e.message))?;
+        }
+        if self.steps.is_empty() {
+            return Err("sweep.steps: at least one number of steps is required".into());
+        }
+        if let Some(i) = self.steps.iter().position(|&s| s == 0) {
+            return Err(format!("sweep.steps[{i}]: must be at least 1"));
+        }
+        if schedule.kind == ScheduleKind::Explicit
+            || self
+                .schedule
+                .as_ref()
+                .is_some_and(|k| k.contains(&ScheduleKind::Explicit))
+        {
+            return Err("sweep.schedule: an explicit list cannot be swept over steps".into());
+        }
+        for (key, list) in [
+            ("order", self.order.as_ref().map(|v| v.is_empty())),
+            ("gamma", self.gamma.as_ref().map(|v| v.is_empty())),
+            ("mu", self.mu.as_ref().map(|v| v.is_empty())),
+            ("schedule", self.schedule.as_ref().map(|v| v.is_empty())),
+        ] {
+            if list == Some(true) {
+                return Err(format!("sweep.{key}: an empty list leaves nothing to run"));
             }
-            _ => {
-                if self.sigmas.is_some() {
-                    return Err(
-                        "schedule.sigmas: only used with schedule.kind = \"explicit\"".into(),
-                    );
+        }
+        // Every value must suit at least one sampler that uses it.
+        let check = |key: &str, i: usize, p: SolverParams| -> Result<(), String> {
+            let mut used = false;
+            for name in &self.sampler {
+                match Solver::new(name, &p) {
+                    Ok(_) => used = true,
+                    Err(e) if e.key == key && !e.message.starts_with("not used") => {
+                        return Err(format!("sweep.{key}[{i}]: {}", e.message));
+                    }
+                    Err(_) => {}
                 }
-                if !(self.sigma_min.is_finite() && self.sigma_min > 0.0) {
-                    return Err(format!(
-                        "schedule.sigma_min: must be positive, got {}",
-                        self.sigma_min
-                    ));
-                }
-                if !(self.sigma_max.is_finite() && self.sigma_max > self.sigma_min) {
-                    return Err(format!(
-                        "schedule.sigma_max: must be greater than schedule.sigma_min ({}), got {}",
-                        self.sigma_min, self.sigma_max
-                    ));
-                }
-                if self.kind == ScheduleKind::Edm && !(self.rho.is_finite() && self.rho > 0.0) {
-                    return Err(format!("schedule.rho: must be positive, got {}", self.rho));
-                }
+            }
+            if used {
+                Ok(())
+            } else {
+                Err(format!("sweep.{key}: no sampler of sweep.sampler uses it"))
+            }
+        };
+        for (i, &o) in self.order.iter().flatten().enumerate() {
+            check(
+                "order",
+                i,
+                SolverParams {
+                    order: Some(o),
+                    ..Default::default()
+                },
+            )?;
+        }
+        for (i, &g) in self.gamma.iter().flatten().enumerate() {
+            check(
+                "gamma",
+                i,
+                SolverParams {
+                    gamma: Some(g),
+                    ..Default::default()
+                },
+            )?;
+        }
+        for (i, &m) in self.mu.iter().flatten().enumerate() {
+            check(
+                "mu",
+                i,
+                SolverParams {
+                    mu: Some(m),
+                    ..Default::default()
+                },
+            )?;
+        }
+        for (i, kind) in self.schedule.iter().flatten().enumerate() {
+            schedule
+                .with_kind(*kind)
+                .sigmas(Some(self.steps[0]))
+                .map_err(|e| format!("sweep.schedule[{i}] ({}): {e}", kind.name()))?;
+        }
+        Ok(())
+    }
+}
+
+impl QualityConfig {
+    fn validate(&self) -> Result<(), String> {
+        if self.pca_dim == 0 {
+            return Err("quality.pca_dim: must be at least 1".into());
+        }
+        if self.projections == 0 {
+            return Err("quality.projections: must be at least 1".into());
+        }
+        for (key, v) in [("rtol", self.rtol), ("atol", self.atol)] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(format!("quality.{key}: must be positive, got {v}"));
             }
         }
         Ok(())
     }
+}
 
-    /// The sigmas for a sampler with `steps` steps.
-    pub fn sigmas(&self, steps: Option<usize>) -> Result<Vec<f64>, String> {
-        use geotraj_sampling::{Schedule, ScheduleEnd};
-        let schedule = match self.kind {
-            ScheduleKind::Edm => Schedule::Edm { rho: self.rho },
-            ScheduleKind::LogLinear => Schedule::LogLinear,
-            ScheduleKind::Explicit => Schedule::Explicit(self.sigmas.clone().unwrap_or_default()),
+impl FigureConfig {
+    fn validate(&self, i: usize, sweep: bool) -> Result<(), String> {
+        let needs_sweep = matches!(
+            self.kind,
+            FigureKind::ErrorVsNfe
+                | FigureKind::QualityVsNfe
+                | FigureKind::QualityVsGamma
+                | FigureKind::ScheduleSigmas
+        );
+        if needs_sweep != sweep {
+            return Err(format!(
+                "figure[{i}].kind: {:?} is a figure of {} run",
+                self.kind,
+                if needs_sweep {
+                    "a [sweep]"
+                } else {
+                    "a trajectory ([[sampler]])"
+                }
+            ));
+        }
+        if let Some(m) = &self.measure
+            && !SWEEP_MEASURES.contains(&m.as_str())
+        {
+            return Err(format!(
+                "figure[{i}].measure: unknown measure {m:?}, expected one of {}",
+                SWEEP_MEASURES.join(", ")
+            ));
+        }
+        match (self.kind, &self.sigmas) {
+            (FigureKind::EpsField, None) => Err(format!("figure[{i}].sigmas: missing")),
+            (FigureKind::EpsField, Some(list))
+                if list.is_empty() || list.iter().any(|s| !(s.is_finite() && *s > 0.0)) =>
+            {
+                Err(format!("figure[{i}].sigmas: expected positive sigmas"))
+            }
+            (FigureKind::EpsField, Some(_)) => Ok(()),
+            (_, Some(_)) => Err(format!(
+                "figure[{i}].sigmas: only used by kind = \"eps-field\""
+            )),
+            (_, None) => Ok(()),
+        }
+    }
+}
+
+/// The sweep table's measures a figure can plot.
+pub const SWEEP_MEASURES: &[&str] = &["solver_error", "fd", "sw2", "log_likelihood", "seconds"];
+
+impl ScheduleConfig {
+    fn validate(&self) -> Result<(), String> {
+        if self.kind == ScheduleKind::Explicit {
+            let list = self
+                .sigmas
+                .as_ref()
+                .ok_or("schedule.sigmas: missing (schedule.kind = \"explicit\" needs the list)")?;
+            geotraj_sampling::schedule::validate(list).map_err(|e| format!("schedule.{e}"))?;
+            return Ok(());
+        }
+        if self.sigmas.is_some() {
+            return Err("schedule.sigmas: only used with schedule.kind = \"explicit\"".into());
+        }
+        if self.rho.is_some()
+            && !matches!(self.kind, ScheduleKind::Edm | ScheduleKind::Polyexponential)
+        {
+            return Err(format!(
+                "schedule.rho: not used by schedule.kind = \"{}\"",
+                self.kind.name()
+            ));
+        }
+        // Building a one-step schedule checks every parameter.
+        self.sigmas(Some(1)).map(|_| ())
+    }
+
+    /// The same settings with another kind (for sweeps over schedules).
+    pub fn with_kind(&self, kind: ScheduleKind) -> ScheduleConfig {
+        let rho = match (self.kind == kind, kind) {
+            (true, _) => self.rho,
+            _ => None,
         };
-        let end = match self.end {
+        ScheduleConfig {
+            kind,
+            rho,
+            ..self.clone()
+        }
+    }
+
+    pub fn schedule(&self) -> Schedule {
+        match self.kind {
+            ScheduleKind::Edm => Schedule::Edm {
+                rho: self.rho.unwrap_or(7.0),
+            },
+            ScheduleKind::LogLinear => Schedule::LogLinear,
+            ScheduleKind::Polyexponential => Schedule::Polyexponential {
+                rho: self.rho.unwrap_or(1.0),
+            },
+            ScheduleKind::LogSnr => Schedule::LogSnr,
+            ScheduleKind::TimeUniform => Schedule::TimeUniform,
+            ScheduleKind::VpContinuous => Schedule::VpContinuous {
+                beta_d: self.beta_d,
+                beta_min: self.beta_min,
+            },
+            ScheduleKind::Ddim => Schedule::Ddim,
+            ScheduleKind::DdimOffset => Schedule::DdimOffset {
+                sigma: self.offset_sigma,
+            },
+            ScheduleKind::Explicit => Schedule::Explicit(self.sigmas.clone().unwrap_or_default()),
+        }
+    }
+
+    pub fn end(&self) -> ScheduleEnd {
+        match self.end {
             EndKind::Zero => ScheduleEnd::Zero,
             EndKind::SigmaMin => ScheduleEnd::SigmaMin,
-        };
-        schedule
-            .sigmas(steps.unwrap_or(0), self.sigma_min, self.sigma_max, end)
-            .map_err(|e| format!("schedule.{e}"))
+            EndKind::Jump => ScheduleEnd::Jump,
+        }
+    }
+
+    /// The sigmas for a sampler with `steps` steps (without the final jump).
+    pub fn sigmas(&self, steps: Option<usize>) -> Result<Vec<f64>, String> {
+        self.schedule()
+            .sigmas(
+                steps.unwrap_or(0),
+                self.sigma_min,
+                self.sigma_max,
+                self.end(),
+            )
+            .map_err(|e| {
+                let key = match e.key {
+                    "sigma" => "offset_sigma",
+                    k => k,
+                };
+                format!("schedule.{key}: {}", e.message)
+            })
     }
 }

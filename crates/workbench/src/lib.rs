@@ -4,7 +4,12 @@
 pub mod cli;
 pub mod config;
 pub mod device;
+pub mod field_figures;
 pub mod load;
+pub mod noise;
 pub mod outputs;
 pub mod progress;
 pub mod run;
+pub mod sweep;
+pub mod sweep_outputs;
+pub mod sweep_run;

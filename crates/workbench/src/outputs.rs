@@ -79,7 +79,7 @@ fn figure(title: String, y_label: &str, log_y: bool, series: Vec<Band>) -> Figur
         log_y,
         reverse_x: true,
         series,
-        points: vec![],
+        ..Figure::default()
     }
 }
 
@@ -175,8 +175,9 @@ fn scatter_for(run: &Run, data: &str, cases: &[&Case]) -> Option<(String, Figure
             log_x: false,
             log_y: false,
             reverse_x: false,
-            series: vec![],
             points,
+            equal_aspect: true,
+            ..Figure::default()
         },
     ))
 }
@@ -184,6 +185,30 @@ fn scatter_for(run: &Run, data: &str, cases: &[&Case]) -> Option<(String, Figure
 /// Writes everything and returns the paths written, run.json last.
 pub fn write(run: &Run, dirs: &OutputDirs, argv: &[String]) -> Result<Vec<PathBuf>, String> {
     let t0 = Instant::now();
+    let mut written = Vec::new();
+    if let Some(sweep) = &run.sweep {
+        written.extend(crate::sweep_outputs::write(
+            &run.config,
+            sweep,
+            &dirs.tables,
+            &dirs.figures,
+        )?);
+    }
+    if !run.cases.is_empty() {
+        written.extend(write_cases(run, dirs)?);
+    }
+    for (stem, fig) in crate::field_figures::figures(run) {
+        written.extend(render(&fig, &dirs.figures.join(stem)).map_err(|e| e.to_string())?);
+    }
+    let provenance = provenance(run, argv, t0.elapsed().as_secs_f64(), &written);
+    let path = dirs.tables.join("run.json");
+    write_json(&path, &provenance).map_err(|e| e.to_string())?;
+    written.push(path);
+    Ok(written)
+}
+
+/// The trajectory run's tables, samples and standard figures.
+fn write_cases(run: &Run, dirs: &OutputDirs) -> Result<Vec<PathBuf>, String> {
     let mut written = Vec::new();
     let steps = concat(
         run.cases
@@ -218,10 +243,6 @@ pub fn write(run: &Run, dirs: &OutputDirs, argv: &[String]) -> Result<Vec<PathBu
             written.extend(render(&fig, &dirs.figures.join(stem)).map_err(|e| e.to_string())?);
         }
     }
-    let provenance = provenance(run, argv, t0.elapsed().as_secs_f64(), &written);
-    let path = dirs.tables.join("run.json");
-    write_json(&path, &provenance).map_err(|e| e.to_string())?;
-    written.push(path);
     Ok(written)
 }
 
@@ -238,7 +259,7 @@ fn provenance(
             json!({
                 "data": c.data,
                 "sampler": c.sampler,
-                "solver": c.solver.name(),
+                "solver": c.solver.describe(),
                 "steps": c.trajectories.steps(),
                 "nfe": c.trajectories.nfe(),
                 "sigmas": c.trajectories.sigmas,
@@ -271,9 +292,20 @@ fn provenance(
         "config": serde_json::to_value(&run.config).unwrap_or(serde_json::Value::Null),
         "data": data,
         "cases": cases,
+        "references": run.sweep.as_ref().map(|s| s.references.iter().map(|r| json!({
+            "data": r.data,
+            "sigma_start": r.sigma_start,
+            "sigma_end": r.sigma_end,
+            "final_jump": r.final_jump,
+            "nfe": r.nfe,
+            "accepted_steps": r.accepted,
+            "rejected_steps": r.rejected,
+            "seconds": r.seconds,
+        })).collect::<Vec<_>>()),
         "timings": {
             "load_seconds": run.load_seconds,
-            "sampling_seconds": run.cases.iter().map(|c| c.seconds).sum::<f64>(),
+            "sampling_seconds": run.cases.iter().map(|c| c.seconds).sum::<f64>()
+                + run.sweep.as_ref().map_or(0.0, |s| s.rows.iter().map(|r| r.seconds).sum::<f64>()),
             "write_seconds": write_seconds,
         },
         "outputs": written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
@@ -282,6 +314,9 @@ fn provenance(
 
 /// Key numbers per case, medians over trajectories.
 pub fn summary(run: &Run) -> String {
+    if let Some(sweep) = &run.sweep {
+        return crate::sweep_outputs::summary(sweep);
+    }
     let median = |c: &Case, name: &str| {
         c.measures
             .trajectory_median(name)

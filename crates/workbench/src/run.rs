@@ -1,21 +1,18 @@
 //! One experiment from config to results in memory; nothing is written here,
 //! so a failure anywhere leaves no output behind.
 
-use crate::config::{Config, DataSource, DenoiserKind};
+use crate::config::{Config, DataSource, DenoiserKind, FigureKind};
 use crate::device::{DeviceChoice, Selected, select};
 use crate::load::load;
+use crate::noise;
 use crate::progress::Progress;
 use geotraj_data::Dataset;
-use geotraj_denoise::{GaussianDenoiser, OptimalDenoiser, OptimalOptions};
+use geotraj_denoise::{GaussianDenoiser, GmmDenoiser, OptimalDenoiser, OptimalOptions};
 use geotraj_metrics::{Measures, measure};
 use geotraj_sampling::{Denoiser, SampleOptions, Solver, Trajectories, sample};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// Added to the seed for the starting noise, so that noise row i and a
-/// generated data item i never share a random stream.
-const NOISE_SEED_OFFSET: u64 = 0x9E37_79B9_7F4A_7C15;
 
 pub struct RunOptions {
     pub config_path: PathBuf,
@@ -41,11 +38,22 @@ pub struct LoadedData {
     pub data: Arc<Dataset>,
 }
 
+/// eps(x, sigma) on a grid over 2-D data, for the eps-field figure.
+pub struct EpsField {
+    pub data: String,
+    pub sigma: f64,
+    /// Grid points and D(x; sigma) there, as (x, y) pairs.
+    pub points: Vec<(f64, f64)>,
+    pub denoised: Vec<(f64, f64)>,
+}
+
 pub struct Run {
     pub config: Config,
     pub device: String,
     pub data: Vec<LoadedData>,
     pub cases: Vec<Case>,
+    pub sweep: Option<crate::sweep_run::SweepResult>,
+    pub fields: Vec<EpsField>,
     pub load_seconds: f64,
     pub started_unix: u64,
 }
@@ -71,7 +79,7 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
         });
     }
     let noise_file = match &config.noise.file {
-        Some(p) => Some(read_noise(p)?),
+        Some(p) => Some(noise::read_file(p)?),
         None => None,
     };
     // Every schedule is built before any sampling, so a bad one fails fast.
@@ -86,13 +94,15 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
     let solvers: Vec<Solver> = config
         .sampler
         .iter()
-        .map(|s| Solver::parse(&s.solver).expect("validated"))
+        .map(|s| s.solver().expect("validated"))
         .collect();
     let batches = n.div_ceil(config.batch_size);
+    let jump = config.schedule.end().final_jump();
+    let step_noise = noise::Keyed::new(config.seed);
     let total: usize = solvers
         .iter()
         .zip(&sigmas)
-        .map(|(s, sg)| s.nfe(sg) * batches)
+        .map(|(s, sg)| geotraj_sampling::nfe(s, sg, jump) * batches)
         .sum::<usize>()
         * data.len();
     let mut progress = Progress::new(total);
@@ -110,9 +120,7 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
                 }
                 values[..n * d].to_vec()
             }
-            None => {
-                geotraj_data::rng::normal_rows(config.seed.wrapping_add(NOISE_SEED_OFFSET), 0..n, d)
-            }
+            None => noise::starting(config.seed, n, d),
         };
         let denoiser = build_denoiser(&config, &dcfg.source, loaded, &device);
         for (i, (solver, sg)) in solvers.iter().zip(&sigmas).enumerate() {
@@ -125,7 +133,11 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
                 *solver,
                 sg,
                 &noise,
-                SampleOptions::batch(config.batch_size),
+                SampleOptions {
+                    batch_size: config.batch_size,
+                    final_jump: jump,
+                    step_noise: Some(&step_noise),
+                },
                 &mut || progress.tick(),
             )
             .map_err(|e| format!("data \"{}\", sampler \"{label}\": {e}", loaded.label))?;
@@ -143,53 +155,110 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
             });
         }
     }
-    progress.finish();
+    if !config.sampler.is_empty() {
+        progress.finish();
+    }
+    let sweep = match config.sweep {
+        Some(_) => Some(crate::sweep_run::run_sweep(&config, &data, &device)?),
+        None => None,
+    };
+    let fields = eps_fields(&config, &data, &device)?;
     Ok(Run {
         config,
         device: description,
         data,
         cases,
+        sweep,
+        fields,
         load_seconds,
         started_unix,
     })
 }
 
-fn read_noise(path: &std::path::Path) -> Result<(Vec<usize>, Vec<f32>), String> {
-    let (shape, values) =
-        geotraj_data::npy::read_npy_f32(path).map_err(|e| format!("noise.file: {e}"))?;
-    if let Some(p) = values.iter().position(|v| !v.is_finite()) {
-        return Err(format!(
-            "{}: noise.file value {p} is not finite",
-            path.display()
-        ));
+/// The eps-field figures' grids: 25 x 25 points over the data's bounding box
+/// (padded by a fifth), D(x; sigma) at each.
+fn eps_fields(
+    config: &Config,
+    data: &[LoadedData],
+    device: &burn::tensor::Device,
+) -> Result<Vec<EpsField>, String> {
+    const GRID: usize = 25;
+    let mut out = Vec::new();
+    for f in config
+        .figure
+        .iter()
+        .filter(|f| f.kind == FigureKind::EpsField)
+    {
+        for (dcfg, loaded) in config.data.iter().zip(data) {
+            let ds = &loaded.data;
+            if ds.d != 2 {
+                continue;
+            }
+            let bound = |j: usize| {
+                let (lo, hi) = (0..ds.n).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), i| {
+                    let v = ds.row(i)[j] as f64;
+                    (lo.min(v), hi.max(v))
+                });
+                let pad = 0.2 * (hi - lo).max(1e-6);
+                (lo - pad, hi + pad)
+            };
+            let (bx, by) = (bound(0), bound(1));
+            let at = |(lo, hi): (f64, f64), k: usize| lo + (hi - lo) * k as f64 / (GRID - 1) as f64;
+            let points: Vec<(f64, f64)> = (0..GRID * GRID)
+                .map(|k| (at(bx, k % GRID), at(by, k / GRID)))
+                .collect();
+            let flat: Vec<f32> = points
+                .iter()
+                .flat_map(|&(x, y)| [x as f32, y as f32])
+                .collect();
+            let den = build_denoiser(config, &dcfg.source, loaded, device);
+            for &sigma in f.sigmas.iter().flatten() {
+                let x = geotraj_sampling::host::upload(&flat, points.len(), 2, device);
+                let d = geotraj_sampling::host::download(den.as_denoiser().denoise(x, sigma));
+                if d.iter().any(|v| !v.is_finite()) {
+                    return Err(format!(
+                        "figure eps-field: the denoiser of data \"{}\" is not finite at sigma {sigma}",
+                        loaded.label
+                    ));
+                }
+                out.push(EpsField {
+                    data: loaded.label.clone(),
+                    sigma,
+                    points: points.clone(),
+                    denoised: d.chunks(2).map(|p| (p[0] as f64, p[1] as f64)).collect(),
+                });
+            }
+        }
     }
-    Ok((shape, values))
+    Ok(out)
 }
 
 /// The denoisers a config can name, with the optimal one's diagnostics.
-enum Built {
+pub(crate) enum Built {
     Optimal(OptimalDenoiser),
     // Boxed: a device tensor makes it several times larger than the other.
     Analytic(Box<GaussianDenoiser>),
+    Gmm(GmmDenoiser),
 }
 
 impl Built {
-    fn as_denoiser(&self) -> &dyn Denoiser {
+    pub(crate) fn as_denoiser(&self) -> &dyn Denoiser {
         match self {
             Built::Optimal(d) => d,
             Built::Analytic(d) => d.as_ref(),
+            Built::Gmm(d) => d,
         }
     }
 
-    fn stats(&self) -> (usize, usize) {
+    pub(crate) fn stats(&self) -> (usize, usize) {
         match self {
             Built::Optimal(d) => d.narrow_stats(),
-            Built::Analytic(_) => (0, 0),
+            Built::Analytic(_) | Built::Gmm(_) => (0, 0),
         }
     }
 }
 
-fn build_denoiser(
+pub(crate) fn build_denoiser(
     config: &Config,
     source: &DataSource,
     loaded: &LoadedData,
@@ -203,6 +272,10 @@ fn build_denoiser(
                 device.clone(),
             )))
         }
+        (DenoiserKind::Analytic, DataSource::Gmm { .. }) => Built::Gmm(GmmDenoiser::new(
+            crate::load::gmm_law(source, config.seed).expect("a gmm source has a law"),
+            device.clone(),
+        )),
         _ => Built::Optimal(OptimalDenoiser::new(
             loaded.data.clone(),
             device.clone(),

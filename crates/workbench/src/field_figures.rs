@@ -1,0 +1,109 @@
+//! Figures of 2-D runs: sampling trajectories over the data, and the
+//! denoising direction field -eps(x, sigma) (towards D(x; sigma)).
+
+use crate::config::FigureKind;
+use crate::run::Run;
+use geotraj_plots::{Figure, Lines, Scatter};
+
+/// Trajectories drawn per sampler (the first ones).
+const DRAWN: usize = 64;
+
+fn data_points(run: &Run, label: &str) -> Option<Scatter> {
+    let loaded = run.data.iter().find(|l| l.label == label)?;
+    let ds = &loaded.data;
+    let rows = (0..ds.n.min(2000)).map(|i| ds.row(i));
+    let (x, y) = rows.map(|r| (r[0] as f64, r[1] as f64)).unzip();
+    Some(Scatter {
+        label: format!("{label} data"),
+        x,
+        y,
+    })
+}
+
+pub fn figures(run: &Run) -> Vec<(String, Figure)> {
+    let kinds: Vec<FigureKind> = run.config.figure.iter().map(|f| f.kind).collect();
+    let mut out = Vec::new();
+    if kinds.contains(&FigureKind::Trajectories2d) {
+        for c in run.cases.iter().filter(|c| c.trajectories.d == 2) {
+            let t = &c.trajectories;
+            let paths = (0..t.n.min(DRAWN))
+                .map(|i| {
+                    (0..=t.steps())
+                        .map(|s| (t.state(i, s)[0] as f64, t.state(i, s)[1] as f64))
+                        .collect()
+                })
+                .collect();
+            let (fx, fy) = t
+                .final_samples()
+                .chunks(2)
+                .take(DRAWN)
+                .map(|p| (p[0] as f64, p[1] as f64))
+                .unzip();
+            out.push((
+                format!("trajectories-{}-{}", c.data, c.sampler),
+                Figure {
+                    title: format!(
+                        "{}: {} trajectories, {}",
+                        c.data,
+                        c.sampler,
+                        c.solver.describe()
+                    ),
+                    x_label: "x1".into(),
+                    y_label: "x2".into(),
+                    points: data_points(run, &c.data)
+                        .into_iter()
+                        .chain([Scatter {
+                            label: "final samples".into(),
+                            x: fx,
+                            y: fy,
+                        }])
+                        .collect(),
+                    lines: vec![Lines {
+                        label: "x_n".into(),
+                        paths,
+                        arrows: false,
+                    }],
+                    equal_aspect: true,
+                    ..Figure::default()
+                },
+            ));
+        }
+    }
+    for f in &run.fields {
+        // Arrows of one fixed length (a grid spacing) show the direction only.
+        let span = f
+            .points
+            .iter()
+            .map(|p| p.0)
+            .fold(f64::NEG_INFINITY, f64::max)
+            - f.points.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
+        let len = 0.8 * span / 24.0;
+        let paths = f
+            .points
+            .iter()
+            .zip(&f.denoised)
+            .filter_map(|(&(x, y), &(dx, dy))| {
+                let (vx, vy) = (dx - x, dy - y);
+                let norm = vx.hypot(vy);
+                (norm > 0.0).then(|| vec![(x, y), (x + len * vx / norm, y + len * vy / norm)])
+            })
+            .collect();
+        out.push((
+            format!("eps-field-{}-sigma-{}", f.data, f.sigma),
+            Figure {
+                title: format!("{}: direction of -eps(x, sigma = {})", f.data, f.sigma),
+                x_label: "x1".into(),
+                y_label: "x2".into(),
+                points: data_points(run, &f.data).into_iter().collect(),
+                lines: vec![Lines {
+                    label: "-eps".into(),
+                    paths,
+                    arrows: true,
+                }],
+                equal_aspect: true,
+                ..Figure::default()
+            },
+        ));
+    }
+    out
+}
