@@ -10,4 +10,5 @@ mod mean_shift;
 mod optimal;
 mod parity;
 mod solvers;
+mod sweeps;
 mod wgpu;
