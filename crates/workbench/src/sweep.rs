@@ -116,7 +116,7 @@ mod tests {
                 .all(|c| c.gamma.is_some() && c.mu.is_some() && c.order.is_none())
         );
         assert_eq!(
-            ge[3].solver,
+            ge[4].solver,
             Solver::GradientEstimation {
                 gamma: 2.0,
                 mu: 0.0
