@@ -5,9 +5,9 @@
 use crate::common::{cpu, noise};
 use geotraj::denoise::GaussianDenoiser;
 use geotraj::sampling::{
-    ReferenceOptions, SampleOptions, Schedule, ScheduleEnd, Solver, StepNoise, reference_solve,
-    sample,
+    ReferenceOptions, SampleOptions, Schedule, ScheduleEnd, Solver, reference_solve, sample,
 };
+use geotraj::workbench::noise::Keyed;
 
 const D: usize = 8;
 const N: usize = 16;
@@ -115,24 +115,11 @@ fn all_solvers() -> Vec<Solver> {
     all
 }
 
-/// Step noise keyed on (seed, trajectory, step), as the workbench draws it.
-struct Keyed(u64);
-
-impl StepNoise for Keyed {
-    fn fill(&self, trajectory: usize, step: usize, out: &mut [f32]) {
-        let d = out.len() as u64;
-        for (j, o) in out.iter_mut().enumerate() {
-            let counter = step as u64 * d + j as u64;
-            *o = geotraj::data::rng::normal(self.0, trajectory as u64, counter) as f32;
-        }
-    }
-}
-
 #[test]
 fn nfe_counts_are_exact_for_every_solver_and_end() {
     let den = gaussian();
     let z = noise(3, D);
-    let step_noise = Keyed(1);
+    let step_noise = Keyed::new(1);
     for steps in [1, 2, 3, 5] {
         for end in [ScheduleEnd::Zero, ScheduleEnd::SigmaMin, ScheduleEnd::Jump] {
             let sigmas = Schedule::Edm { rho: 7.0 }
@@ -284,7 +271,7 @@ fn stochastic_samplers_reproduce_the_exact_marginal_statistics() {
     let n = 4000;
     let den = gaussian();
     let z = noise(n, D);
-    let step_noise = Keyed(11);
+    let step_noise = Keyed::new(11);
     let sigmas = Schedule::Edm { rho: 7.0 }
         .sigmas(40, 0.002, 80.0, ScheduleEnd::Zero)
         .unwrap();

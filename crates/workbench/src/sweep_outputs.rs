@@ -62,7 +62,6 @@ fn groups(rows: &[SweepRow]) -> Vec<Vec<&SweepRow>> {
 /// The least-squares slope of -ln(solver error) against ln(NFE): the
 /// measured convergence order of each sampler (at least two finite points).
 pub fn fitted_orders(rows: &[SweepRow]) -> Table {
-    let mut t = Table::new();
     let (mut data, mut sampler, mut schedule, mut order, mut points) =
         (vec![], vec![], vec![], vec![], vec![]);
     for g in groups(rows) {
@@ -90,13 +89,12 @@ pub fn fitted_orders(rows: &[SweepRow]) -> Table {
         order.push(-slope);
         points.push(pts.len() as i64);
     }
-    t = t
+    Table::new()
         .with_str("data", data)
         .with_str("sampler", sampler)
         .with_str("schedule", schedule)
         .with_f64("fitted_order", order)
-        .with_i64("points", points);
-    t
+        .with_i64("points", points)
 }
 
 fn measure(r: &SweepRow, name: &str) -> f64 {
@@ -186,7 +184,6 @@ fn measure_figure(
             .filter(|r| r.cell.gamma.is_some())
             .map(|r| r.cell.steps)
             .collect();
-        steps.dedup();
         steps.sort_unstable();
         steps.dedup();
         steps
