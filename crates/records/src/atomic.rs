@@ -45,7 +45,7 @@ pub fn atomic_write(
     Ok(())
 }
 
-fn temp_sibling(path: &Path, name: &std::ffi::OsStr) -> PathBuf {
+pub(crate) fn temp_sibling(path: &Path, name: &std::ffi::OsStr) -> PathBuf {
     let seq = TEMP_SEQ.fetch_add(1, Ordering::Relaxed);
     let tmp_name = format!(
         ".{}.tmp-{}-{seq}",

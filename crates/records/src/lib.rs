@@ -10,6 +10,7 @@ mod frame;
 mod json;
 mod npy;
 mod parquet;
+mod stream;
 mod table;
 #[cfg(test)]
 mod test_util;
@@ -22,6 +23,7 @@ pub use error::RecordsError;
 pub use json::write_json;
 pub use npy::write_npy;
 pub use parquet::{read_parquet, write_parquet};
+pub use stream::TableStream;
 pub use table::{Column, Table};
 
 /// Writes `dir/stem.parquet` (exact, for analysis) and `dir/stem.csv` (for
