@@ -16,6 +16,13 @@ pub struct IdxArray {
     pub data: Vec<u8>,
 }
 
+/// The one pixel scaling of the crate: a byte 0..=255 maps linearly onto
+/// [-1, 1] (0 -> -1, 255 -> 1). Every image loader calls this so data sets
+/// from different formats are directly comparable.
+pub(crate) fn scale_u8(p: u8) -> f32 {
+    f32::from(p) / 127.5 - 1.0
+}
+
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const TYPE_U8: u8 = 0x08;
 
@@ -193,11 +200,7 @@ pub fn load_idx_images(images: &Path, labels: Option<&Path>) -> Result<Dataset, 
             }
         }
     };
-    let values: Vec<f32> = img
-        .data
-        .par_iter()
-        .map(|&p| f32::from(p) / 127.5 - 1.0)
-        .collect();
+    let values: Vec<f32> = img.data.par_iter().map(|&p| scale_u8(p)).collect();
     Dataset::new(
         values,
         n,

@@ -1,14 +1,20 @@
 //! Data for geotraj: the `Dataset` container, loaders (IDX/MNIST family,
-//! NumPy .npy), synthetic generators, and the counter-based random numbers
-//! every crate uses so results never depend on batching or threads.
+//! CIFAR-10, PNG folders, NumPy .npy/.npz), synthetic generators (toys,
+//! mixtures, manifolds with exact projections), and the counter-based random
+//! numbers every crate uses so results never depend on batching or threads.
 
+pub mod cifar;
 pub mod dataset;
 pub mod error;
 pub mod gmm;
 pub mod idx;
+pub mod manifolds;
 pub mod mnist;
+pub mod nearest;
 pub mod npy;
 mod npy_header;
+pub mod npz;
+pub mod png_folder;
 pub mod rng;
 pub mod shapes;
 pub mod toys;
@@ -16,12 +22,17 @@ pub mod toys;
 #[cfg(test)]
 mod testutil;
 
+pub use cifar::{CIFAR10_CLASS_NAMES, CIFAR10_SIDE, load_cifar10};
 pub use dataset::Dataset;
 pub use error::DataError;
 pub use gmm::{Covariance, Gmm};
 pub use idx::{IdxArray, load_idx_images, read_idx};
+pub use manifolds::{Manifold, ManifoldKind};
 pub use mnist::{FASHION_MNIST_DIR, Split, load_mnist_dir};
+pub use nearest::Nearest;
 pub use npy::{encode_npy_f32, load_npy_dataset, read_npy_f32};
+pub use npz::{load_npz_dataset, npz_keys, read_npz_f32};
+pub use png_folder::load_png_folder;
 pub use rng::{Stream, normal_rows};
 pub use shapes::shapes;
 pub use toys::{eight_gaussians, isotropic_gaussian, swiss_roll, two_moons};

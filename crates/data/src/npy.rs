@@ -9,17 +9,28 @@ use std::path::Path;
 
 const MAGIC: &[u8; 6] = b"\x93NUMPY";
 
-/// A parsed file: shape, values and where the header text began (for
+/// A parsed array: shape, values and where the header text began (for
 /// errors about the array as a whole).
-struct NpyArray {
-    shape: Vec<usize>,
-    data: Vec<f32>,
-    header_start: usize,
+pub(crate) struct NpyArray {
+    pub shape: Vec<usize>,
+    pub data: Vec<f32>,
+    pub header_start: usize,
 }
 
 fn read_npy(path: &Path) -> Result<NpyArray, DataError> {
     let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-    let err = |offset: usize, expected: String| DataError::format(path, offset as u64, expected);
+    decode_npy(&bytes, &|offset, expected| {
+        DataError::format(path, offset as u64, expected)
+    })
+}
+
+/// Decodes .npy bytes held in memory (a file, or an .npz member). `err`
+/// turns (offset within `bytes`, expectation) into the caller's error, so
+/// each container can say where the bytes came from.
+pub(crate) fn decode_npy(
+    bytes: &[u8],
+    err: &dyn Fn(usize, String) -> DataError,
+) -> Result<NpyArray, DataError> {
     if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
         return Err(err(
             0,
@@ -182,24 +193,40 @@ pub fn encode_npy_f32(w: &mut impl Write, shape: &[usize], data: &[f32]) -> std:
     Ok(())
 }
 
-/// Loads a 2-D (n, d) .npy array as a data set with item shape [d].
+/// Loads an .npy array as a data set: (n, d) gives item shape [d]; a
+/// higher rank (n, item_shape...) keeps the item shape, e.g. (n, 1, 28, 28).
 pub fn load_npy_dataset(path: &Path) -> Result<Dataset, DataError> {
     let a = read_npy(path)?;
-    let &[n, d] = a.shape.as_slice() else {
-        return Err(DataError::format(
-            path,
-            a.header_start as u64,
-            format!("a 2-D array (n, d), found shape {:?}", a.shape),
-        ));
+    let header_start = a.header_start;
+    dataset_from_array(a, format!("npy {}", path.display()), &|expected| {
+        DataError::format(path, header_start as u64, expected)
+    })
+}
+
+/// The shape rule shared by the .npy and .npz loaders: the first axis
+/// counts items, the rest is the item shape; rank below 2 is refused
+/// through `err` (which places the message in the caller's file).
+pub(crate) fn dataset_from_array(
+    a: NpyArray,
+    source: String,
+    err: &dyn Fn(String) -> DataError,
+) -> Result<Dataset, DataError> {
+    let Some((&n, item_shape)) = a.shape.split_first().filter(|(_, rest)| !rest.is_empty()) else {
+        return Err(err(format!(
+            "a 2-D array (n, d) or (n, item_shape...), found shape {:?}",
+            a.shape
+        )));
     };
-    Dataset::new(
-        a.data,
-        n,
-        d,
-        vec![d],
-        None,
-        format!("npy {}", path.display()),
-    )
+    // With n = 0 the decoder's size check cannot vouch for the item size.
+    let Some(d) = item_shape
+        .iter()
+        .try_fold(1usize, |acc, &s| acc.checked_mul(s))
+    else {
+        return Err(err(format!(
+            "an item shape whose size fits in memory, found {item_shape:?}"
+        )));
+    };
+    Dataset::new(a.data, n, d, item_shape.to_vec(), None, source)
 }
 
 #[cfg(test)]
@@ -340,7 +367,7 @@ mod tests {
     }
 
     #[test]
-    fn dataset_from_2d_only() {
+    fn dataset_from_2d_and_higher_ranks() {
         let mut buf = Vec::new();
         encode_npy_f32(&mut buf, &[3, 2], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
         let t = TempPath::with_bytes("ds.npy", &buf);
@@ -351,11 +378,29 @@ mod tests {
         assert!(ds.source.contains("ds.npy"));
 
         buf.clear();
-        encode_npy_f32(&mut buf, &[1, 2, 2], &[0.0; 4]).unwrap();
-        let t = TempPath::with_bytes("ds3.npy", &buf);
+        let vals: Vec<f32> = (0..8).map(|i| i as f32).collect();
+        encode_npy_f32(&mut buf, &[2, 1, 2, 2], &vals).unwrap();
+        let t = TempPath::with_bytes("ds4.npy", &buf);
+        let ds = load_npy_dataset(t.path()).unwrap();
+        assert_eq!((ds.n, ds.d), (2, 4));
+        assert_eq!(ds.item_shape, vec![1, 2, 2]);
+        assert_eq!(ds.row(1), &[4.0, 5.0, 6.0, 7.0]);
+
+        buf.clear();
+        encode_npy_f32(&mut buf, &[4], &[0.0; 4]).unwrap();
+        let t = TempPath::with_bytes("ds1.npy", &buf);
         let e = load_npy_dataset(t.path()).unwrap_err();
         assert_eq!(format_offset(&e), 10);
         assert!(e.to_string().contains("2-D"), "{e}");
+
+        // No items, so the decoder's size check passes, but the item shape
+        // overflows.
+        let header =
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4294967296, 4294967296), }\n";
+        let t = TempPath::with_bytes("huge.npy", &raw_npy(1, header, &[]));
+        let e = load_npy_dataset(t.path()).unwrap_err();
+        assert_eq!(format_offset(&e), 10);
+        assert!(e.to_string().contains("fits in memory"), "{e}");
 
         buf.clear();
         encode_npy_f32(&mut buf, &[2, 2], &[0.0, 1.0, f32::NAN, 0.0]).unwrap();

@@ -1,0 +1,238 @@
+//! CIFAR-10 in its binary distribution ("cifar-10-batches-bin"): records of
+//! one label byte followed by a 32x32 image stored as three colour planes
+//! (red, green, blue), each row-major. The planar layout is kept as the item
+//! shape [3, 32, 32], so rows need no reordering.
+
+use crate::dataset::Dataset;
+use crate::error::DataError;
+use crate::idx::scale_u8;
+use crate::mnist::Split;
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// Image side in pixels.
+pub const CIFAR10_SIDE: usize = 32;
+/// Class names by label, as listed in the archive's batches.meta.txt.
+pub const CIFAR10_CLASS_NAMES: [&str; 10] = [
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+];
+
+const PIXELS: usize = 3 * CIFAR10_SIDE * CIFAR10_SIDE;
+const RECORD: usize = 1 + PIXELS;
+
+/// The batch files of one split, in the order the distribution numbers them.
+fn split_files(dir: &Path, split: Split) -> Vec<PathBuf> {
+    match split {
+        Split::Train => (1..=5)
+            .map(|i| dir.join(format!("data_batch_{i}.bin")))
+            .collect(),
+        Split::Test => vec![dir.join("test_batch.bin")],
+    }
+}
+
+/// Reads one batch file, appending its labels and raw pixel bytes.
+fn read_batch(path: &Path, labels: &mut Vec<u8>, pixels: &mut Vec<u8>) -> Result<(), DataError> {
+    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+    if bytes.is_empty() {
+        return Err(DataError::format(
+            path,
+            0,
+            format!("at least one {RECORD}-byte CIFAR-10 record, found an empty file"),
+        ));
+    }
+    let whole = bytes.len() / RECORD;
+    let rest = bytes.len() % RECORD;
+    if rest != 0 {
+        return Err(DataError::format(
+            path,
+            (whole * RECORD) as u64,
+            format!(
+                "{RECORD}-byte CIFAR-10 records, found {whole} complete records \
+                 then a truncated record of {rest} bytes"
+            ),
+        ));
+    }
+    labels.reserve(whole);
+    pixels.reserve(whole * PIXELS);
+    for (i, rec) in bytes.chunks_exact(RECORD).enumerate() {
+        if rec[0] > 9 {
+            return Err(DataError::format(
+                path,
+                (i * RECORD) as u64,
+                format!("a label 0..=9 for record {i}, found {}", rec[0]),
+            ));
+        }
+        labels.push(rec[0]);
+        pixels.extend_from_slice(&rec[1..]);
+    }
+    Ok(())
+}
+
+/// Loads CIFAR-10 from the extracted directory (one split: train is
+/// data_batch_1..5.bin in order, test is test_batch.bin) or from a single
+/// batch file (then `split` is ignored). Pixels are scaled to [-1, 1] as for
+/// IDX images; labels are attached.
+pub fn load_cifar10(path: &Path, split: Split) -> Result<Dataset, DataError> {
+    let (files, source) = if path.is_dir() {
+        let files = split_files(path, split);
+        if let Some(missing) = files.iter().find(|f| !f.is_file()) {
+            return Err(DataError::Invalid(format!(
+                "{}: CIFAR-10 batch file not found",
+                missing.display()
+            )));
+        }
+        let label = match split {
+            Split::Train => "train",
+            Split::Test => "test",
+        };
+        (files, format!("cifar-10 {label} ({})", path.display()))
+    } else {
+        (
+            vec![path.to_path_buf()],
+            format!("cifar-10 {}", path.display()),
+        )
+    };
+    let mut labels = Vec::new();
+    let mut pixels = Vec::new();
+    for f in &files {
+        read_batch(f, &mut labels, &mut pixels)?;
+    }
+    let values: Vec<f32> = pixels.par_iter().map(|&p| scale_u8(p)).collect();
+    Dataset::new(
+        values,
+        labels.len(),
+        PIXELS,
+        vec![3, CIFAR10_SIDE, CIFAR10_SIDE],
+        Some(labels),
+        source,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::TempPath;
+
+    /// A record whose plane c holds `base + c` everywhere except pixel
+    /// (row 1, col 2), which holds `10 * c + 7`.
+    fn record(label: u8, base: u8) -> Vec<u8> {
+        let mut r = vec![label];
+        for c in 0..3u8 {
+            let mut plane = vec![base + c; 1024];
+            plane[32 + 2] = 10 * c + 7;
+            r.extend_from_slice(&plane);
+        }
+        r
+    }
+
+    fn format_offset(e: &DataError) -> u64 {
+        match e {
+            DataError::Format { offset, .. } => *offset,
+            other => panic!("expected a Format error, got {other}"),
+        }
+    }
+
+    #[test]
+    fn single_file_planar_layout() {
+        let mut bytes = record(3, 0);
+        bytes.extend(record(9, 255 - 2));
+        let t = TempPath::with_bytes("one.bin", &bytes);
+        let ds = load_cifar10(t.path(), Split::Test).unwrap();
+        assert_eq!((ds.n, ds.d), (2, 3072));
+        assert_eq!(ds.item_shape, vec![3, 32, 32]);
+        assert_eq!(ds.labels, Some(vec![3, 9]));
+        for c in 0..3 {
+            let at = c * 1024 + 32 + 2;
+            assert_eq!(ds.row(0)[at], scale_u8(10 * c as u8 + 7));
+            assert_eq!(ds.row(0)[c * 1024], scale_u8(c as u8));
+            assert_eq!(ds.row(1)[c * 1024 + 1023], scale_u8(253 + c as u8));
+        }
+        assert_eq!(ds.row(0)[0], -1.0);
+        assert_eq!(ds.row(1)[2 * 1024], 1.0);
+        assert!(ds.source.contains("one.bin"), "{}", ds.source);
+    }
+
+    #[test]
+    fn directory_splits_in_order() {
+        let dir = TempPath::new("cifar-dir");
+        std::fs::create_dir(dir.path()).unwrap();
+        for i in 1..=5u8 {
+            let mut b = record(i, i);
+            b.extend(record(i - 1, 100 + i));
+            std::fs::write(dir.path().join(format!("data_batch_{i}.bin")), b).unwrap();
+        }
+        let e = load_cifar10(dir.path(), Split::Test).unwrap_err();
+        assert!(e.to_string().contains("test_batch.bin"), "{e}");
+        std::fs::write(dir.path().join("test_batch.bin"), record(0, 50)).unwrap();
+
+        let train = load_cifar10(dir.path(), Split::Train).unwrap();
+        assert_eq!(train.n, 10);
+        assert_eq!(
+            train.labels,
+            Some(vec![1, 0, 2, 1, 3, 2, 4, 3, 5, 4]),
+            "files in numeric order"
+        );
+        assert_eq!(train.row(4)[0], scale_u8(3));
+        assert_eq!(train.row(9)[0], scale_u8(105));
+        assert!(train.source.starts_with("cifar-10 train ("));
+        let test = load_cifar10(dir.path(), Split::Test).unwrap();
+        assert_eq!((test.n, test.labels.as_deref()), (1, Some(&[0u8][..])));
+        assert_eq!(test.row(0)[0], scale_u8(50));
+
+        std::fs::remove_file(dir.path().join("data_batch_4.bin")).unwrap();
+        let e = load_cifar10(dir.path(), Split::Train).unwrap_err();
+        assert!(e.to_string().contains("data_batch_4.bin"), "{e}");
+    }
+
+    #[test]
+    fn truncated_file_names_file_count_and_offset() {
+        let mut bytes = record(1, 0);
+        bytes.extend(record(2, 0));
+        bytes.extend_from_slice(&[4; 100]);
+        let t = TempPath::with_bytes("trunc.bin", &bytes);
+        let e = load_cifar10(t.path(), Split::Train).unwrap_err();
+        assert_eq!(format_offset(&e), 2 * 3073);
+        let msg = e.to_string();
+        assert!(
+            msg.contains("trunc.bin") && msg.contains("at byte 6146"),
+            "{msg}"
+        );
+        assert!(msg.contains("2 complete records"), "{msg}");
+        assert!(msg.contains("100 bytes"), "{msg}");
+
+        let t = TempPath::with_bytes("empty.bin", &[]);
+        let e = load_cifar10(t.path(), Split::Train).unwrap_err();
+        assert!(e.to_string().contains("empty file"), "{e}");
+    }
+
+    #[test]
+    fn bad_label_names_file_and_offset() {
+        let mut bytes = record(1, 0);
+        bytes.extend(record(10, 0));
+        let t = TempPath::with_bytes("label.bin", &bytes);
+        let e = load_cifar10(t.path(), Split::Train).unwrap_err();
+        assert_eq!(format_offset(&e), 3073);
+        let msg = e.to_string();
+        assert!(
+            msg.contains("label.bin") && msg.contains("found 10"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn missing_single_file_is_io_error() {
+        let t = TempPath::new("absent.bin");
+        let e = load_cifar10(t.path(), Split::Train).unwrap_err();
+        assert!(matches!(e, DataError::Io { .. }), "{e}");
+        assert!(e.to_string().contains("absent.bin"), "{e}");
+    }
+}
