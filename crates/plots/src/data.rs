@@ -1,8 +1,8 @@
 //! Turns a `Figure` into drawable pieces: validated lengths, NaN-split line
-//! segments, band polygons, polyline runs and padded axis ranges. Everything here is plain
+//! segments, band polygons, polyline runs, heatmap cells and padded axis ranges. Everything here is plain
 //! arithmetic so the drawing code never sees a value it cannot place.
 
-use crate::{Band, Figure, Lines, PlotError, Scatter};
+use crate::{Band, Figure, Heatmap, Lines, PlotError, Scatter};
 
 /// One band series, ready to draw.
 pub(crate) struct BandParts {
@@ -32,12 +32,36 @@ pub(crate) struct LinesParts {
     pub heads: Vec<usize>,
 }
 
+/// One non-empty heatmap cell: its x and y intervals (data coordinates) and
+/// its shade in (0, 1], 1 being the maximum count.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct HeatCell {
+    pub x: (f64, f64),
+    pub y: (f64, f64),
+    pub shade: f64,
+}
+
+/// The heatmap, validated and ready to draw.
+pub(crate) struct HeatParts {
+    pub label: String,
+    /// The cells with a positive count; empty cells are not drawn.
+    pub cells: Vec<HeatCell>,
+    /// The largest count (0 when every cell is empty).
+    pub max: f64,
+    pub log_counts: bool,
+}
+
+/// The lightest shade a non-empty cell gets, so that a single count still
+/// stands out from the white background.
+pub(crate) const MIN_SHADE: f64 = 0.12;
+
 /// The whole figure, ready to draw. Ranges are padded and in increasing order;
 /// reversal is applied by the drawing code.
 pub(crate) struct Prepared {
     pub bands: Vec<BandParts>,
     pub clouds: Vec<CloudParts>,
     pub lines: Vec<LinesParts>,
+    pub heat: Option<HeatParts>,
     pub x: (f64, f64),
     pub y: (f64, f64),
 }
@@ -181,6 +205,94 @@ fn lines_parts(l: &Lines, fig: &Figure, xe: &mut Extent, ye: &mut Extent) -> Lin
     }
 }
 
+fn check_edges(label: &str, axis: &str, edges: &[f64], log: bool) -> Result<(), PlotError> {
+    let fail = |what: String| {
+        Err(PlotError::Data(format!(
+            "heatmap '{label}': {axis}_edges{what}"
+        )))
+    };
+    if edges.len() < 2 {
+        return fail(format!(
+            " has {} values; at least 2 (one bin) are needed",
+            edges.len()
+        ));
+    }
+    if let Some(i) = edges.iter().position(|v| !v.is_finite()) {
+        return fail(format!("[{i}] is {}, not finite", edges[i]));
+    }
+    if let Some(i) = edges.windows(2).position(|w| w[0] >= w[1]) {
+        return fail(format!(
+            " are not strictly increasing: [{}] = {} follows [{i}] = {}",
+            i + 1,
+            edges[i + 1],
+            edges[i]
+        ));
+    }
+    if log && edges[0] <= 0.0 {
+        return fail(format!(
+            " start at {}, but the {axis} axis is logarithmic and needs edges > 0",
+            edges[0]
+        ));
+    }
+    Ok(())
+}
+
+/// Validates the heatmap and turns its non-empty cells into shaded
+/// rectangles, widening the extents with its outer edges.
+fn heat_parts(
+    h: &Heatmap,
+    fig: &Figure,
+    xe: &mut Extent,
+    ye: &mut Extent,
+) -> Result<HeatParts, PlotError> {
+    let label = &h.label;
+    check_edges(label, "x", &h.x_edges, fig.log_x)?;
+    check_edges(label, "y", &h.y_edges, fig.log_y)?;
+    let (nx, ny) = (h.x_edges.len() - 1, h.y_edges.len() - 1);
+    if nx.checked_mul(ny) != Some(h.counts.len()) {
+        return Err(PlotError::Data(format!(
+            "heatmap '{label}': counts has {} values but {nx} x bins by {ny} y bins need {}",
+            h.counts.len(),
+            nx as u128 * ny as u128
+        )));
+    }
+    if let Some(i) = h.counts.iter().position(|c| !(c.is_finite() && *c >= 0.0)) {
+        return Err(PlotError::Data(format!(
+            "heatmap '{label}': counts[{i}] is {}; counts must be finite and non-negative",
+            h.counts[i]
+        )));
+    }
+
+    let max = h.counts.iter().copied().fold(0.0, f64::max);
+    let scale = |c: f64| if h.log_counts { c.ln_1p() } else { c };
+    let top = scale(max);
+    let mut cells = Vec::new();
+    for (k, &c) in h.counts.iter().enumerate() {
+        if c > 0.0 {
+            let (ix, iy) = (k % nx, k / nx);
+            // c <= max, so the ratio is in (0, 1] (top > 0 as max >= c > 0).
+            let t = (scale(c) / top).clamp(0.0, 1.0);
+            cells.push(HeatCell {
+                x: (h.x_edges[ix], h.x_edges[ix + 1]),
+                y: (h.y_edges[iy], h.y_edges[iy + 1]),
+                shade: MIN_SHADE + (1.0 - MIN_SHADE) * t,
+            });
+        }
+    }
+    for v in [h.x_edges[0], h.x_edges[nx]] {
+        xe.add(v);
+    }
+    for v in [h.y_edges[0], h.y_edges[ny]] {
+        ye.add(v);
+    }
+    Ok(HeatParts {
+        label: label.clone(),
+        cells,
+        max,
+        log_counts: h.log_counts,
+    })
+}
+
 /// Pads an extent by 5% of its span on each side. On a log axis the padding
 /// is multiplicative (computed in log10 space) so it looks even.
 fn padded(e: Extent, log: bool, axis: &str) -> Result<(f64, f64), PlotError> {
@@ -235,18 +347,31 @@ fn names(fig: &Figure) -> String {
         .map(|b| format!("'{}'", b.label))
         .chain(fig.points.iter().map(|s| format!("'{}'", s.label)))
         .chain(fig.lines.iter().map(|l| format!("'{}'", l.label)))
+        .chain(fig.heatmap.iter().map(|h| format!("heatmap '{}'", h.label)))
         .collect();
     names.join(", ")
 }
 
 /// Validates the figure and builds everything the drawing code needs.
 pub(crate) fn prepare(fig: &Figure) -> Result<Prepared, PlotError> {
-    if fig.series.is_empty() && fig.points.is_empty() && fig.lines.is_empty() {
+    if fig.series.is_empty()
+        && fig.points.is_empty()
+        && fig.lines.is_empty()
+        && fig.heatmap.is_none()
+    {
         return Err(PlotError::Data(format!(
-            "figure '{}' has no series, no point clouds and no lines",
+            "figure '{}' has no series, no point clouds, no lines and no heatmap",
             fig.title
         )));
     }
+    // A valid heatmap always has a drawable extent; an invalid one is an
+    // error whatever else the figure holds.
+    let (mut xe, mut ye) = (Extent::EMPTY, Extent::EMPTY);
+    let heat = fig
+        .heatmap
+        .as_ref()
+        .map(|h| heat_parts(h, fig, &mut xe, &mut ye))
+        .transpose()?;
     for b in &fig.series {
         check_lengths(
             &b.label,
@@ -264,7 +389,7 @@ pub(crate) fn prepare(fig: &Figure) -> Result<Prepared, PlotError> {
     let all_empty = fig.series.iter().all(|b| b.x.is_empty())
         && fig.points.iter().all(|s| s.x.is_empty())
         && fig.lines.iter().all(|l| l.paths.iter().all(Vec::is_empty));
-    if all_empty {
+    if all_empty && heat.is_none() {
         return Err(PlotError::Data(format!(
             "figure '{}': every series is empty ({})",
             fig.title,
@@ -272,7 +397,6 @@ pub(crate) fn prepare(fig: &Figure) -> Result<Prepared, PlotError> {
         )));
     }
 
-    let (mut xe, mut ye) = (Extent::EMPTY, Extent::EMPTY);
     let bands: Vec<BandParts> = fig
         .series
         .iter()
@@ -304,6 +428,7 @@ pub(crate) fn prepare(fig: &Figure) -> Result<Prepared, PlotError> {
         bands,
         clouds,
         lines,
+        heat,
         x: padded(xe, fig.log_x, "x")?,
         y: padded(ye, fig.log_y, "y")?,
     })

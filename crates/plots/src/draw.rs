@@ -6,7 +6,7 @@ use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
 use crate::Figure;
-use crate::data::{self, Prepared};
+use crate::data::{self, HeatParts, Prepared};
 use crate::font::FAMILY;
 use crate::ticks::tick_label;
 
@@ -30,6 +30,45 @@ fn colour(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
+/// The heatmap's sequential ramp (ColorBrewer's Greys without its pure white
+/// and black ends): neutral, so every palette colour stays readable on top.
+const HEAT_RAMP: [(u8, u8, u8); 7] = [
+    (240, 240, 240),
+    (217, 217, 217),
+    (189, 189, 189),
+    (150, 150, 150),
+    (115, 115, 115),
+    (82, 82, 82),
+    (37, 37, 37),
+];
+
+/// The colour of a heatmap shade in [0, 1] (light to dark), interpolated
+/// linearly between the ramp's steps; out-of-range shades are clamped.
+pub(crate) fn heat_colour(shade: f64) -> RGBColor {
+    let last = HEAT_RAMP.len() - 1;
+    let pos = if shade.is_nan() {
+        0.0
+    } else {
+        shade.clamp(0.0, 1.0) * last as f64
+    };
+    let i = (pos.floor() as usize).min(last - 1);
+    let f = pos - i as f64;
+    let (a, b) = (HEAT_RAMP[i], HEAT_RAMP[i + 1]);
+    let mix = |p: u8, q: u8| (f64::from(p) + (f64::from(q) - f64::from(p)) * f).round() as u8;
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+/// The heatmap's legend text: its label with the maximum count.
+pub(crate) fn heat_legend(heat: &HeatParts) -> String {
+    let max = if heat.max.fract() == 0.0 && heat.max < 1e15 {
+        format!("{:.0}", heat.max)
+    } else {
+        tick_label(heat.max)
+    };
+    let scale = if heat.log_counts { ", log shading" } else { "" };
+    format!("{} (max {max}{scale})", heat.label)
+}
+
 const BAND_ALPHA: f64 = 0.2;
 const LINE_WIDTH: u32 = 2;
 /// A line group with more runs than this is drawn with thin translucent
@@ -51,6 +90,8 @@ const X_AREA: u32 = 58;
 const Y_AREA: u32 = 84;
 /// Legend glyph width; the legend area is a little wider for spacing.
 const GLYPH_W: i32 = 26;
+/// The heatmap's legend glyph: a ramp of this many steps across `GLYPH_W`.
+const HEAT_STEPS: i32 = 5;
 
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
@@ -179,6 +220,37 @@ where
         .build_cartesian_2d(xs, ys)
         .map_err(err)?;
 
+    // The heatmap goes first, so the (faint) grid and every other series
+    // are drawn over it.
+    if let Some(heat) = &prep.heat {
+        let anno = chart
+            .draw_series(heat.cells.iter().map(|c| {
+                Rectangle::new(
+                    [(c.x.0, c.y.0), (c.x.1, c.y.1)],
+                    heat_colour(c.shade).filled(),
+                )
+            }))
+            .map_err(err)?;
+        if !heat.label.is_empty() {
+            // A stepped ramp from the lightest to the darkest shade.
+            let w = GLYPH_W / HEAT_STEPS;
+            let step = move |k: i32| {
+                let shade = data::MIN_SHADE
+                    + (1.0 - data::MIN_SHADE) * f64::from(k) / f64::from(HEAT_STEPS - 1);
+                Rectangle::new([(k * w, -7), ((k + 1) * w, 7)], heat_colour(shade).filled())
+            };
+            anno.label(heat_legend(heat)).legend(move |(x, y)| {
+                EmptyElement::at((x, y))
+                    + step(0)
+                    + step(1)
+                    + step(2)
+                    + step(3)
+                    + step(4)
+                    + Rectangle::new([(0, -7), (HEAT_STEPS * w, 7)], BLACK.mix(0.4))
+            });
+        }
+    }
+
     let label = |v: &f64| tick_label(*v);
     chart
         .configure_mesh()
@@ -251,7 +323,8 @@ where
 
     draw_lines(&mut chart, prep)?;
 
-    let any_label = prep.bands.iter().any(|b| !b.label.is_empty())
+    let any_label = prep.heat.as_ref().is_some_and(|h| !h.label.is_empty())
+        || prep.bands.iter().any(|b| !b.label.is_empty())
         || prep.clouds.iter().any(|c| !c.label.is_empty())
         || prep.lines.iter().any(|l| !l.label.is_empty());
     if any_label {
@@ -368,7 +441,8 @@ where
 }
 
 /// Upper right unless the data crowd that corner more than the upper left:
-/// counts drawn points in the top third of each side, in screen terms.
+/// counts drawn points (and the centres of non-empty heatmap cells) in the
+/// top third of each side, in screen terms.
 fn legend_corner(
     fig: &Figure,
     prep: &Prepared,
@@ -381,14 +455,28 @@ fn legend_corner(
             (v - lo) / (hi - lo)
         }
     };
+    let centre = |(a, b): (f64, f64), log: bool| {
+        if log {
+            a.sqrt() * b.sqrt()
+        } else {
+            a + (b - a) / 2.0
+        }
+    };
+    let cells = prep
+        .heat
+        .iter()
+        .flat_map(|h| &h.cells)
+        .map(|c| (centre(c.x, fig.log_x), centre(c.y, fig.log_y)));
     let points = prep
         .bands
         .iter()
         .flat_map(|b| b.lines.iter().chain(&b.polygons).flatten())
         .chain(prep.clouds.iter().flat_map(|c| &c.points))
-        .chain(prep.lines.iter().flat_map(|l| l.runs.iter().flatten()));
+        .chain(prep.lines.iter().flat_map(|l| l.runs.iter().flatten()))
+        .copied()
+        .chain(cells);
     let (mut left, mut right) = (0usize, 0usize);
-    for &(x, y) in points {
+    for (x, y) in points {
         if frac(y, yr, fig.log_y) < 0.67 {
             continue;
         }

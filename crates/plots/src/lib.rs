@@ -1,11 +1,13 @@
 //! Figures for the geotraj workbench: lines with shaded uncertainty bands,
-//! point clouds and groups of polylines (trajectories, arrow fields), rendered to PNG and SVG with an embedded font (no system
-//! fonts), each file written atomically.
+//! point clouds, groups of polylines (trajectories, arrow fields) and a 2-D
+//! histogram (heatmap) beneath them, rendered to PNG and SVG with an embedded
+//! font (no system fonts), each file written atomically.
 
 mod data;
 mod draw;
 mod error;
 mod font;
+mod hist;
 mod output;
 mod ticks;
 
@@ -17,6 +19,7 @@ use std::path::{Path, PathBuf};
 use plotters::prelude::{BitMapBackend, IntoDrawingArea, SVGBackend};
 
 pub use error::PlotError;
+pub use hist::{histogram2d, linear_edges, log_edges};
 
 /// Pixel size of both outputs (the SVG uses it as its user-unit canvas).
 const SIZE: (u32, u32) = (1000, 650);
@@ -52,14 +55,39 @@ pub struct Lines {
     pub arrows: bool,
 }
 
+/// A 2-D histogram drawn as filled cells beneath everything else, shaded
+/// light (few counts) to dark (the maximum); cells with a zero count are
+/// left undrawn. Bin edges are in data coordinates (on a log axis they must
+/// all be positive), and the axis ranges always include the outer edges.
+/// `histogram2d`, `linear_edges` and `log_edges` build the pieces.
+///
+/// With a non-empty label the legend gets an entry with a shade ramp, the
+/// label and the maximum count.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Heatmap {
+    pub label: String,
+    /// `nx + 1` strictly increasing, finite bin edges along x.
+    pub x_edges: Vec<f64>,
+    /// `ny + 1` strictly increasing, finite bin edges along y.
+    pub y_edges: Vec<f64>,
+    /// `ny * nx` finite, non-negative counts, row by row:
+    /// `counts[iy * nx + ix]` is the cell `x_edges[ix]..x_edges[ix + 1]`,
+    /// `y_edges[iy]..y_edges[iy + 1]`.
+    pub counts: Vec<f64>,
+    /// Shade by `ln(1 + count)` instead of `count`, so that sparse cells stay
+    /// visible next to a dense peak.
+    pub log_counts: bool,
+}
+
 /// One chart. With `reverse_x` the x axis decreases left to right (diffusion
 /// plots show σ from large to small). With `equal_aspect` one data unit has
 /// the same length on screen on both axes (the narrower range is widened;
 /// on a log axis the unit is a decade).
 ///
 /// Colours follow one palette in the order bands, line groups, point clouds;
-/// line groups are drawn on top of everything else. Series with an empty
-/// label get no legend entry.
+/// the heatmap (if any) is drawn first, beneath the grid, and line groups are
+/// drawn on top of everything else. Series with an empty label get no legend
+/// entry.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Figure {
     pub title: String,
@@ -72,6 +100,7 @@ pub struct Figure {
     pub points: Vec<Scatter>,
     pub lines: Vec<Lines>,
     pub equal_aspect: bool,
+    pub heatmap: Option<Heatmap>,
 }
 
 /// Renders `fig` to `{stem}.png` (1000x650) and `{stem}.svg`, creating the
@@ -79,8 +108,10 @@ pub struct Figure {
 ///
 /// Non-finite values (and non-positive ones on a log axis) are skipped, and a
 /// line or path breaks where one was skipped. The figure is checked before anything
-/// is written: empty figures, mismatched lengths and figures without a single
-/// drawable value are `PlotError::Data`. Both files are rendered to temporary
+/// is written: empty figures, mismatched lengths, figures without a single
+/// drawable value and invalid heatmaps (edges not finite and strictly
+/// increasing, or not positive on a log axis; a wrong number of counts;
+/// negative or non-finite counts) are `PlotError::Data`. Both files are rendered to temporary
 /// siblings first and renamed only once both have succeeded.
 pub fn render(fig: &Figure, stem: &Path) -> Result<Vec<PathBuf>, PlotError> {
     let prep = data::prepare(fig)?;

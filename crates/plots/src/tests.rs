@@ -3,11 +3,13 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use plotters::prelude::{IntoDrawingArea, SVGBackend};
+use plotters::prelude::{BitMapBackend, IntoDrawingArea, IntoLogRange, SVGBackend};
 
-use crate::data::{equal_aspect, prepare};
-use crate::draw::{arrowhead, chart_builder, plot_size};
-use crate::{Band, Figure, Lines, PlotError, Scatter, render};
+use crate::data::{MIN_SHADE, equal_aspect, prepare};
+use crate::draw::{arrowhead, chart_builder, heat_colour, plot_size};
+use crate::{
+    Band, Figure, Heatmap, Lines, PlotError, Scatter, histogram2d, linear_edges, log_edges, render,
+};
 
 /// A scratch directory unique to this process and test, removed on drop
 /// (also when the test panics).
@@ -89,6 +91,7 @@ fn sigma_figure() -> Figure {
         points: vec![],
         lines: vec![],
         equal_aspect: false,
+        heatmap: None,
     }
 }
 
@@ -664,6 +667,408 @@ fn equal_aspect_gives_both_axes_the_same_scale() {
     render(&log, &dir.0.join("eq-log")).unwrap();
 }
 
+#[test]
+fn edges_are_evenly_spaced_with_exact_ends() {
+    assert_eq!(linear_edges(0.0, 1.0, 4), vec![0.0, 0.25, 0.5, 0.75, 1.0]);
+    assert_eq!(linear_edges(-3.0, 3.0, 1), vec![-3.0, 3.0]);
+    assert!(linear_edges(0.0, 1.0, 0).is_empty());
+
+    let e = log_edges(1e-3, 10.0, 4);
+    assert_eq!(e.len(), 5);
+    assert_eq!((e[0], e[4]), (1e-3, 10.0));
+    for (v, want) in e.iter().zip([1e-3, 1e-2, 1e-1, 1.0, 10.0]) {
+        assert!((v / want - 1.0).abs() < 1e-12, "{e:?}");
+    }
+    let fine = log_edges(0.002, 80.0, 300);
+    assert!(fine.windows(2).all(|w| w[0] < w[1]));
+    assert!(log_edges(1.0, 2.0, 0).is_empty());
+    // Non-positive bounds cannot be spaced geometrically.
+    assert!(log_edges(0.0, 1.0, 3)[1].is_nan());
+}
+
+#[test]
+fn histogram2d_matches_a_hand_count() {
+    let nan = f64::NAN;
+    let xe = [0.0, 1.0, 2.0, 3.0];
+    let ye = [0.0, 10.0, 20.0];
+    let pts = [
+        (0.0, 0.0),               // lower-left corner: cell (0, 0)
+        (0.999, 9.99),            // still cell (0, 0)
+        (1.0, 0.0),               // an inner edge belongs to the bin above: (1, 0)
+        (2.5, 10.0),              // (2, 1)
+        (3.0, 20.0),              // the last bins include their right edges: (2, 1)
+        (3.0, 5.0),               // (2, 0)
+        (1.5, 15.0),              // (1, 1)
+        (3.0001, 5.0),            // right of the grid: skipped
+        (-0.1, 5.0),              // left of the grid: skipped
+        (0.5, 20.5),              // above: skipped
+        (0.5, -1e-9),             // below: skipped
+        (nan, 5.0),               // NaN: skipped
+        (1.5, nan),               // NaN: skipped
+        (f64::INFINITY, 5.0),     // infinite: skipped
+        (0.5, f64::NEG_INFINITY), // infinite: skipped
+    ];
+    let (x, y): (Vec<f64>, Vec<f64>) = pts.iter().copied().unzip();
+    let counts = histogram2d(&x, &y, &xe, &ye);
+    // counts[iy * nx + ix], nx = 3.
+    assert_eq!(counts, vec![2.0, 1.0, 1.0, 0.0, 1.0, 2.0]);
+
+    // Extra values of the longer slice are ignored.
+    assert_eq!(
+        histogram2d(&[0.5, 0.5, 0.5], &[5.0], &xe, &ye),
+        vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    );
+    // Fewer than two edges: no bins.
+    assert!(histogram2d(&x, &y, &[1.0], &ye).is_empty());
+    assert!(histogram2d(&x, &y, &xe, &[]).is_empty());
+    // Uneven (log) edges: 0.05 is in [0.01, 0.1), 5 in [1, 10].
+    let counts = histogram2d(
+        &[0.05, 5.0, 10.0],
+        &[1.0; 3],
+        &log_edges(0.01, 10.0, 3),
+        &[0.0, 2.0],
+    );
+    assert_eq!(counts, vec![1.0, 0.0, 2.0]);
+    // Unsorted edges give unspecified counts, but never a panic.
+    let _ = histogram2d(
+        &[0.5, 1.5, 2.5],
+        &[1.0; 3],
+        &[0.0, 2.0, 1.0, 3.0],
+        &[0.0, 2.0],
+    );
+}
+
+#[test]
+fn heat_shades_run_from_light_to_dark() {
+    let lum = |s: f64| {
+        let c = heat_colour(s);
+        u32::from(c.0) + u32::from(c.1) + u32::from(c.2)
+    };
+    let shades: Vec<u32> = (0..=100).map(|i| lum(f64::from(i) / 100.0)).collect();
+    assert!(shades.windows(2).all(|w| w[0] >= w[1]), "{shades:?}");
+    assert!(lum(MIN_SHADE) < 3 * 240 && lum(1.0) == 3 * 37);
+    // Out-of-range shades are clamped.
+    assert_eq!(heat_colour(-1.0), heat_colour(0.0));
+    assert_eq!(heat_colour(2.0), heat_colour(1.0));
+}
+
+/// The error-model layout: σ on a reversed log axis, relative error on a log
+/// axis, a 30 x 20 grid of counts with one peak, one half-height cell and
+/// one trajectory drawn across the peak's row.
+const PEAK: (usize, usize) = (5, 12);
+const HALF: (usize, usize) = (20, 6);
+const EMPTY: (usize, usize) = (24, 3);
+
+fn heat_figure() -> Figure {
+    let (nx, ny) = (30, 20);
+    let x_edges = log_edges(0.002, 80.0, nx);
+    let y_edges = log_edges(1e-3, 10.0, ny);
+    let mut counts = vec![0.0; nx * ny];
+    for iy in 0..ny {
+        for ix in 0..nx {
+            // A diagonal ridge of small counts, away from the test cells.
+            if ix.abs_diff(iy) <= 1 {
+                counts[iy * nx + ix] = 3.0;
+            }
+        }
+    }
+    counts[PEAK.1 * nx + PEAK.0] = 100.0;
+    counts[HALF.1 * nx + HALF.0] = 50.0;
+    assert_eq!(counts[EMPTY.1 * nx + EMPTY.0], 0.0);
+    // The trajectory runs 3/4 of the way up the peak's row (in log terms).
+    let (y0, y1) = (y_edges[PEAK.1], y_edges[PEAK.1 + 1]);
+    let y_line = y0.powf(0.25) * y1.powf(0.75);
+    Figure {
+        title: "Relative error of the denoiser".into(),
+        x_label: "noise level σ".into(),
+        y_label: "relative error".into(),
+        log_x: true,
+        log_y: true,
+        reverse_x: true,
+        lines: vec![Lines {
+            label: "one trajectory".into(),
+            paths: vec![vec![(0.002, y_line), (80.0, y_line)]],
+            arrows: false,
+        }],
+        heatmap: Some(Heatmap {
+            label: "trajectory states".into(),
+            x_edges,
+            y_edges,
+            counts,
+            log_counts: false,
+        }),
+        ..Figure::default()
+    }
+}
+
+/// A figure drawn into an RGB buffer, with the pixels of the data points
+/// (0.002, 1e-3) and (80, 10) for mapping log-log data coordinates.
+struct Raster {
+    buf: Vec<u8>,
+    corners: [(i32, i32); 2],
+}
+
+impl Raster {
+    /// Draws `fig` (log-log, reversed x) with the same code as `render`.
+    fn new(fig: &Figure) -> Raster {
+        crate::font::ensure_registered().unwrap();
+        assert!(fig.log_x && fig.log_y && fig.reverse_x && !fig.equal_aspect);
+        let prep = prepare(fig).unwrap();
+        let (w, h) = crate::SIZE;
+        let mut buf = vec![0u8; (w * h * 3) as usize];
+        {
+            let root = BitMapBackend::with_buffer(&mut buf, crate::SIZE).into_drawing_area();
+            crate::draw::draw(&root, fig, &prep).unwrap();
+            root.present().unwrap();
+        }
+        // The same layout on a scratch canvas gives the coordinate mapping.
+        let mut scratch = vec![0u8; (w * h * 3) as usize];
+        let root = BitMapBackend::with_buffer(&mut scratch, crate::SIZE).into_drawing_area();
+        let chart = chart_builder(&root, fig)
+            .build_cartesian_2d(
+                (prep.x.1..prep.x.0).log_scale(),
+                (prep.y.0..prep.y.1).log_scale(),
+            )
+            .unwrap();
+        let corners = [
+            chart.backend_coord(&(0.002, 1e-3)),
+            chart.backend_coord(&(80.0, 10.0)),
+        ];
+        Raster { buf, corners }
+    }
+
+    /// The pixel of a data point, interpolated in log space between the corners.
+    fn at(&self, (x, y): (f64, f64)) -> (i32, i32) {
+        let [(ax, ay), (bx, by)] = self.corners;
+        let fx = (x / 0.002).ln() / (80.0f64 / 0.002).ln();
+        let fy = (y / 1e-3).ln() / (10.0f64 / 1e-3).ln();
+        (
+            (f64::from(ax) + fx * f64::from(bx - ax)).round() as i32,
+            (f64::from(ay) + fy * f64::from(by - ay)).round() as i32,
+        )
+    }
+
+    fn pixel(&self, (x, y): (i32, i32)) -> (u8, u8, u8) {
+        let i = (y as usize * crate::SIZE.0 as usize + x as usize) * 3;
+        (self.buf[i], self.buf[i + 1], self.buf[i + 2])
+    }
+}
+
+fn luminance((r, g, b): (u8, u8, u8)) -> u32 {
+    u32::from(r) + u32::from(g) + u32::from(b)
+}
+
+#[test]
+fn heatmap_renders_beneath_an_overlaid_line() {
+    let fig = heat_figure();
+    let heat = fig.heatmap.as_ref().unwrap();
+    let centre = |(ix, iy): (usize, usize)| {
+        let (x0, x1) = (heat.x_edges[ix], heat.x_edges[ix + 1]);
+        let (y0, y1) = (heat.y_edges[iy], heat.y_edges[iy + 1]);
+        ((x0 * x1).sqrt(), (y0 * y1).sqrt())
+    };
+    let r = Raster::new(&fig);
+    let (peak, half, empty) = (r.at(centre(PEAK)), r.at(centre(HALF)), r.at(centre(EMPTY)));
+    // Reversed x: the small-σ peak sits right of the large-σ half cell.
+    assert!(peak.0 > half.0, "{peak:?} {half:?}");
+    let (p, m, e) = (r.pixel(peak), r.pixel(half), r.pixel(empty));
+    assert!(luminance(p) < 3 * 60, "peak {p:?}");
+    assert!(
+        luminance(p) < luminance(m) && luminance(m) < luminance(e),
+        "{p:?} {m:?} {e:?}"
+    );
+    // An empty cell is left white (up to a faint grid line).
+    assert!(luminance(e) > 3 * 200, "empty {e:?}");
+
+    // The trajectory crosses the peak cell and is drawn over it.
+    let y_line = fig.lines[0].paths[0][0].1;
+    let on_line = r.at((centre(PEAK).0, y_line));
+    assert!(on_line.1 < peak.1 - 3, "{on_line:?} {peak:?}");
+    let l = r.pixel(on_line);
+    let blue = (31u8, 119u8, 180u8);
+    let near = |a: u8, b: u8| a.abs_diff(b) <= 30;
+    assert!(
+        near(l.0, blue.0) && near(l.1, blue.1) && near(l.2, blue.2),
+        "line pixel {l:?}"
+    );
+
+    // Both files are written; the SVG has one rect per non-empty cell plus
+    // the legend's ramp (5 steps and a border), and the legend names the
+    // heatmap with its maximum.
+    let dir = Scratch::new("heatmap");
+    let paths = render(&fig, &dir.0.join("error-model")).unwrap();
+    assert_eq!(png_size(&fs::read(&paths[0]).unwrap()), (1000, 650));
+    let svg = fs::read_to_string(&paths[1]).unwrap();
+    assert!(svg.contains("trajectory states (max 100)"), "legend");
+    assert!(svg.contains(r##"fill="#252525""##));
+    let cells = heat.counts.iter().filter(|&&c| c > 0.0).count();
+    let mut bare = fig.clone();
+    bare.heatmap = None;
+    let bare_paths = render(&bare, &dir.0.join("bare")).unwrap();
+    let bare_svg = fs::read_to_string(&bare_paths[1]).unwrap();
+    assert_eq!(count(&svg, "<rect"), count(&bare_svg, "<rect") + cells + 6);
+    // The line comes after every cell in drawing order.
+    let last_cell = svg.rfind(r##"fill="#252525""##).unwrap();
+    let line = svg.rfind(r##"stroke="#1F77B4""##).unwrap();
+    assert!(line > last_cell);
+}
+
+#[test]
+fn heatmap_cells_shading_and_extent() {
+    let heat = Heatmap {
+        label: String::new(),
+        x_edges: vec![-5.0, 0.0, 5.0],
+        y_edges: vec![10.0, 20.0],
+        counts: vec![1.0, 1000.0],
+        log_counts: false,
+    };
+    let fig = Figure {
+        points: vec![Scatter {
+            label: "cloud".into(),
+            x: vec![0.0, 1.0],
+            y: vec![12.0, 13.0],
+        }],
+        heatmap: Some(heat.clone()),
+        ..Figure::default()
+    };
+    let prep = prepare(&fig).unwrap();
+    // The axis ranges cover the heatmap's outer edges (plus 5% padding).
+    assert!((prep.x.0 - -5.5).abs() < 1e-12 && (prep.x.1 - 5.5).abs() < 1e-12);
+    assert!((prep.y.0 - 9.5).abs() < 1e-12 && (prep.y.1 - 20.5).abs() < 1e-12);
+    let h = prep.heat.as_ref().unwrap();
+    assert_eq!(h.max, 1000.0);
+    assert_eq!(h.cells.len(), 2);
+    assert_eq!((h.cells[1].x, h.cells[1].y), ((0.0, 5.0), (10.0, 20.0)));
+    assert_eq!(h.cells[1].shade, 1.0);
+    let linear = h.cells[0].shade;
+    assert!((linear - (MIN_SHADE + (1.0 - MIN_SHADE) * 1e-3)).abs() < 1e-12);
+
+    // Log shading lifts the sparse cell; zero cells are not drawn at all.
+    let mut log = fig.clone();
+    let lh = log.heatmap.as_mut().unwrap();
+    lh.log_counts = true;
+    lh.x_edges = vec![-5.0, 0.0, 5.0, 6.0];
+    lh.counts = vec![1.0, 1000.0, 0.0];
+    let prep = prepare(&log).unwrap();
+    let h = prep.heat.as_ref().unwrap();
+    assert_eq!(h.cells.len(), 2);
+    let want = MIN_SHADE + (1.0 - MIN_SHADE) * 2f64.ln() / 1001f64.ln();
+    assert!((h.cells[0].shade - want).abs() < 1e-12 && want > linear);
+
+    // A heatmap alone is a figure; all-zero counts draw an empty grid.
+    let dir = Scratch::new("heat-alone");
+    let alone = Figure {
+        title: "alone".into(),
+        heatmap: Some(Heatmap {
+            label: "zeros".into(),
+            counts: vec![0.0, 0.0],
+            ..heat
+        }),
+        ..Figure::default()
+    };
+    assert!(prepare(&alone).unwrap().heat.unwrap().cells.is_empty());
+    let paths = render(&alone, &dir.0.join("alone")).unwrap();
+    let svg = fs::read_to_string(&paths[1]).unwrap();
+    assert!(svg.contains("zeros (max 0)"));
+    // Linear axes, not reversed, with log shading and a fractional maximum.
+    let mut frac = alone.clone();
+    let fh = frac.heatmap.as_mut().unwrap();
+    fh.counts = vec![0.25, 2.5];
+    fh.log_counts = true;
+    let paths = render(&frac, &dir.0.join("frac")).unwrap();
+    let svg = fs::read_to_string(&paths[1]).unwrap();
+    assert!(svg.contains("zeros (max 2.5, log shading)"));
+}
+
+#[test]
+fn invalid_heatmaps_are_data_errors() {
+    let dir = Scratch::new("heat-errors");
+    let good = Heatmap {
+        label: "grid".into(),
+        x_edges: vec![1.0, 2.0, 3.0],
+        y_edges: vec![1.0, 2.0],
+        counts: vec![1.0, 2.0],
+        log_counts: false,
+    };
+    let fig = |h: Heatmap| Figure {
+        // A valid series does not excuse an invalid heatmap.
+        series: vec![band("band", &[1.0, 2.0, 3.0], |v| v, 0.1)],
+        heatmap: Some(h),
+        ..Figure::default()
+    };
+    assert!(prepare(&fig(good.clone())).is_ok());
+    let expect = |h: Heatmap, words: &[&str]| {
+        let msg = data_error(&fig(h), &dir);
+        assert!(msg.contains("heatmap 'grid'"), "{msg}");
+        for w in words {
+            assert!(msg.contains(w), "{msg} lacks {w}");
+        }
+    };
+    let with = |f: &dyn Fn(&mut Heatmap)| {
+        let mut h = good.clone();
+        f(&mut h);
+        h
+    };
+    expect(
+        with(&|h| h.x_edges = vec![1.0, 3.0, 2.0]),
+        &["x_edges", "increasing"],
+    );
+    expect(
+        with(&|h| h.y_edges = vec![1.0, 1.0]),
+        &["y_edges", "increasing"],
+    );
+    expect(
+        with(&|h| h.x_edges[1] = f64::NAN),
+        &["x_edges[1]", "finite"],
+    );
+    expect(
+        with(&|h| h.y_edges[1] = f64::INFINITY),
+        &["y_edges[1]", "finite"],
+    );
+    expect(with(&|h| h.y_edges = vec![1.0]), &["y_edges", "at least 2"]);
+    expect(
+        with(&|h| {
+            h.x_edges.clear();
+            h.counts.clear();
+        }),
+        &["x_edges"],
+    );
+    expect(with(&|h| h.counts.push(1.0)), &["counts has 3", "need 2"]);
+    expect(with(&|h| h.counts.clear()), &["counts has 0"]);
+    expect(
+        with(&|h| h.counts[0] = -1.0),
+        &["counts[0]", "non-negative"],
+    );
+    expect(with(&|h| h.counts[1] = f64::NAN), &["counts[1]"]);
+    expect(with(&|h| h.counts[1] = f64::INFINITY), &["counts[1]"]);
+
+    // On a log axis every edge must be positive.
+    let on_log = |h: Heatmap, log_x: bool| Figure {
+        log_x,
+        log_y: !log_x,
+        heatmap: Some(h),
+        ..Figure::default()
+    };
+    assert!(prepare(&on_log(good.clone(), true)).is_ok());
+    let zero = with(&|h| h.x_edges = vec![0.0, 1.0, 2.0]);
+    assert!(data_error(&on_log(zero.clone(), true), &dir).contains("logarithmic"));
+    // ... but only on the log axis.
+    assert!(prepare(&on_log(zero, false)).is_ok());
+    let negative = with(&|h| h.y_edges = vec![-1.0, 2.0]);
+    assert!(data_error(&on_log(negative, false), &dir).contains("y_edges"));
+
+    // Unlabelled heatmaps are named too, and edges near the f64 limits
+    // cannot be given a range.
+    let huge = Heatmap {
+        label: String::new(),
+        x_edges: vec![-f64::MAX, f64::MAX],
+        y_edges: vec![0.0, 1.0],
+        counts: vec![1.0],
+        log_counts: false,
+    };
+    data_error(&fig(huge), &dir);
+}
+
 /// Writes /tmp/geotraj-plot-sample.{png,svg} for a visual check:
 /// `cargo test --release -p geotraj-plots -- --ignored sample_figure`.
 #[test]
@@ -741,5 +1146,46 @@ fn sample_figure() {
         },
     ];
     let paths = render(&traj, Path::new("/tmp/geotraj-plot-sample-lines")).unwrap();
+    println!("{paths:?}");
+
+    // The error-model layout: states of many trajectories binned into a
+    // log-shaded heatmap, with one trajectory drawn over it.
+    let sig = sigmas(120);
+    let traj_err = |k: usize, s: f64| {
+        let wobble = 1.0 + 0.6 * ((k * 37 % 101) as f64 / 100.0 - 0.5);
+        wobble * 0.3 * s.powf(0.35) / (1.0 + 0.2 * s)
+    };
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    for k in 0..400 {
+        for &s in &sig {
+            xs.push(s);
+            ys.push(traj_err(k, s));
+        }
+    }
+    let x_edges = log_edges(0.002, 80.0, 60);
+    let y_edges = log_edges(1e-3, 1.0, 40);
+    let counts = histogram2d(&xs, &ys, &x_edges, &y_edges);
+    let heat = Figure {
+        title: "Relative error of the denoiser".into(),
+        x_label: "noise level σ".into(),
+        y_label: "relative error".into(),
+        log_x: true,
+        log_y: true,
+        reverse_x: true,
+        lines: vec![Lines {
+            label: "trajectory 0".into(),
+            paths: vec![sig.iter().map(|&s| (s, traj_err(0, s))).collect()],
+            arrows: false,
+        }],
+        heatmap: Some(Heatmap {
+            label: "trajectory states".into(),
+            x_edges,
+            y_edges,
+            counts,
+            log_counts: true,
+        }),
+        ..Figure::default()
+    };
+    let paths = render(&heat, Path::new("/tmp/geotraj-plot-sample-heatmap")).unwrap();
     println!("{paths:?}");
 }
