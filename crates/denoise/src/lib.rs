@@ -1,12 +1,17 @@
 //! Denoisers: the optimal (mean-shift) denoiser of a finite data set and
 //! analytic denoisers of known laws (Gaussian, Gaussian mixture). All
-//! implement `geotraj_sampling::Denoiser`.
+//! implement `geotraj_sampling::Denoiser`. Also the exact two-nearest-
+//! neighbour search over a data set, which shares the optimal denoiser's
+//! blocked kernel (and its uploaded data) in `blocked`.
 
+pub mod blocked;
 pub mod gaussian;
 pub mod gmm;
+pub mod nearest;
 pub mod optimal;
-mod rescore;
 
+pub use blocked::DataBlocks;
 pub use gaussian::GaussianDenoiser;
 pub use gmm::GmmDenoiser;
+pub use nearest::{Nearest, NearestError, NearestNeighbours};
 pub use optimal::{OptimalDenoiser, OptimalOptions};

@@ -2,7 +2,8 @@
 //! D*(x; sigma) = sum_i w_i y_i, w = softmax_i(-|x - y_i|^2 / 2 sigma^2).
 //!
 //! Scores s_i = <x, y_i> - |y_i|^2 / 2 (equal to -|x - y_i|^2 / 2 up to a
-//! per-row constant) come from one GEMM per data chunk, so the work is
+//! per-row constant) come from one GEMM per data chunk (the kernel shared
+//! with the nearest-neighbour search, in `blocked`), so the work is
 //! matrix-multiply bound and memory is O(batch x chunk).
 //!
 //! Two regimes, chosen per row from the f32 rounding error of the scores:
@@ -12,15 +13,12 @@
 //!   the softmax): the GEMM only screens candidates within a provable window
 //!   of the best score; the softmax is then taken over exact f64 distances.
 
-use crate::rescore::Candidates;
+use crate::blocked::{Anchor, DataBlocks, exact_sq_dist};
 use geotraj_data::Dataset;
 use geotraj_sampling::{Denoiser, Device, Tensor, host};
 use rayon::prelude::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-/// Unit roundoff of f32.
-const U32: f64 = f32::EPSILON as f64 / 2.0;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OptimalOptions {
@@ -43,21 +41,8 @@ impl Default for OptimalOptions {
     }
 }
 
-struct Chunk {
-    start: usize,
-    /// len x d
-    y: Tensor<2>,
-    /// d x len, contiguous so the score GEMM reads it without a transpose.
-    yt: Tensor<2>,
-    /// 1 x len: |y_i|^2 / 2 computed in f64.
-    half_norm: Tensor<2>,
-}
-
 pub struct OptimalDenoiser {
-    data: Arc<Dataset>,
-    device: Device,
-    chunks: Vec<Chunk>,
-    max_norm: f64,
+    blocks: Arc<DataBlocks>,
     options: OptimalOptions,
     /// Rows decided in the narrow regime, and their candidates (diagnostics).
     narrow_rows: AtomicUsize,
@@ -65,42 +50,33 @@ pub struct OptimalDenoiser {
 }
 
 impl OptimalDenoiser {
-    /// Uploads the data set to `device` in chunks.
+    /// Uploads the data set to `device` in blocks of `options.chunk` rows.
     pub fn new(data: Arc<Dataset>, device: Device, options: OptimalOptions) -> Self {
-        let (n, d) = (data.n, data.d);
-        let chunk = options.chunk.max(1);
-        let chunks = (0..n)
-            .step_by(chunk)
-            .map(|start| {
-                let len = chunk.min(n - start);
-                let rows = &data.rows[start * d..(start + len) * d];
-                let mut t = vec![0.0f32; rows.len()];
-                for i in 0..len {
-                    for k in 0..d {
-                        t[k * len + i] = rows[i * d + k];
-                    }
-                }
-                let half: Vec<f32> = rows
-                    .chunks(d)
-                    .map(|r| (0.5 * r.iter().map(|&v| v as f64 * v as f64).sum::<f64>()) as f32)
-                    .collect();
-                Chunk {
-                    start,
-                    y: host::upload(rows, len, d, &device),
-                    yt: host::upload(&t, d, len, &device),
-                    half_norm: host::upload(&half, 1, len, &device),
-                }
-            })
-            .collect();
-        Self {
-            max_norm: data.max_norm(),
-            data,
-            device,
-            chunks,
+        Self::from_blocks(
+            Arc::new(DataBlocks::new(data, device, options.chunk)),
             options,
+        )
+    }
+
+    /// Shares data already on a device (e.g. with a nearest-neighbour
+    /// search); `options.chunk` is taken from the blocks.
+    pub fn from_blocks(blocks: Arc<DataBlocks>, options: OptimalOptions) -> Self {
+        // The wide regime's weighted sum needs the rows themselves.
+        blocks.upload_rows();
+        Self {
+            options: OptimalOptions {
+                chunk: blocks.chunk(),
+                ..options
+            },
+            blocks,
             narrow_rows: AtomicUsize::new(0),
             candidates: AtomicUsize::new(0),
         }
+    }
+
+    /// The data on the device, to share with other searchers.
+    pub fn blocks(&self) -> Arc<DataBlocks> {
+        self.blocks.clone()
     }
 
     /// (rows decided exactly, candidates re-scored) since construction.
@@ -111,34 +87,20 @@ impl OptimalDenoiser {
         )
     }
 
-    /// A bound on |s~_i - s_i| for every i, valid for any summation order:
-    /// the dot product errs by at most ~d u |x||y|, and two roundings follow.
-    fn score_error_bound(&self, x_norm: f64) -> f64 {
-        let y = self.max_norm;
-        2.0 * (self.data.d as f64 + 2.0) * U32 * (x_norm * y + 0.5 * y * y)
-    }
-
-    /// The typical (random-walk) size of the same error.
-    fn score_error_typical(&self, x_norm: f64) -> f64 {
-        (self.data.d as f64).sqrt() * U32 * (x_norm * self.max_norm + 0.5 * self.max_norm.powi(2))
-    }
-
-    fn scores(&self, x: &Tensor<2>, c: &Chunk) -> Tensor<2> {
-        x.clone().matmul(c.yt.clone()) - c.half_norm.clone()
-    }
-
     /// Online log-sum-exp over chunks, all on the device.
     fn wide(&self, x: &Tensor<2>, sigma: f64) -> Tensor<2> {
         let inv = 1.0 / (sigma * sigma);
         let xs = x.clone().mul_scalar(inv);
         let mut state: Option<(Tensor<2>, Tensor<2>, Tensor<2>)> = None; // (max, sum, acc)
-        for c in &self.chunks {
-            let logits = xs.clone().matmul(c.yt.clone()) - c.half_norm.clone().mul_scalar(inv);
+        let blocks = &self.blocks;
+        for k in 0..blocks.len() {
+            let logits =
+                xs.clone().matmul(blocks.transposed(k)) - blocks.half_norms(k).mul_scalar(inv);
             let chunk_max = logits.clone().max_dim(1);
             state = Some(match state {
                 None => {
                     let p = (logits - chunk_max.clone()).exp();
-                    (chunk_max, p.clone().sum_dim(1), p.matmul(c.y.clone()))
+                    (chunk_max, p.clone().sum_dim(1), p.matmul(blocks.rows(k)))
                 }
                 Some((m, l, acc)) => {
                     let m_new = m.clone().max_pair(chunk_max);
@@ -147,7 +109,7 @@ impl OptimalDenoiser {
                     (
                         m_new,
                         l * scale.clone() + p.clone().sum_dim(1),
-                        acc * scale + p.matmul(c.y.clone()),
+                        acc * scale + p.matmul(blocks.rows(k)),
                     )
                 }
             });
@@ -166,30 +128,23 @@ impl OptimalDenoiser {
         sigma: f64,
         out: &mut [f32],
     ) {
-        let d = self.data.d;
-        let mut cands: Vec<Candidates> = rows
+        let data = self.blocks.data();
+        let d = data.d;
+        let windows: Vec<f64> = rows
             .iter()
             .map(|&r| {
-                Candidates::new(
-                    self.options.tail * sigma * sigma + 2.0 * self.score_error_bound(norms[r]),
-                )
+                self.options.tail * sigma * sigma + 2.0 * self.blocks.score_error_bound(norms[r])
             })
             .collect();
-        for c in &self.chunks {
-            let s = host::download(self.scores(x, c));
-            let len = s.len() / norms.len();
-            cands
-                .par_iter_mut()
-                .zip(rows)
-                .for_each(|(cand, &r)| cand.offer(c.start, &s[r * len..(r + 1) * len]));
-        }
+        let cands = self.blocks.screen(x, rows, &windows, Anchor::Best);
         let mut row_out: Vec<Vec<f32>> = vec![vec![0.0; d]; rows.len()];
         let counted: usize = cands
-            .into_par_iter()
+            .par_iter()
             .zip(rows.par_iter())
             .zip(row_out.par_iter_mut())
-            .map(|((cand, &r), o)| {
-                cand.resolve(&host_x[r * d..(r + 1) * d], &self.data.rows, d, sigma, o)
+            .map(|((idx, &r), o)| {
+                exact_softmax(idx, &host_x[r * d..(r + 1) * d], &data.rows, d, sigma, o);
+                idx.len()
             })
             .sum();
         for (&r, o) in rows.iter().zip(&row_out) {
@@ -200,9 +155,34 @@ impl OptimalDenoiser {
     }
 }
 
+/// The softmax-weighted mean of the candidates `idx` with exact f64 scores
+/// -|x - y_i|^2 / 2, written into `out`.
+fn exact_softmax(idx: &[u32], x: &[f32], data: &[f32], d: usize, sigma: f64, out: &mut [f32]) {
+    let row = |i: u32| &data[i as usize * d..(i as usize + 1) * d];
+    let exact: Vec<f64> = idx
+        .iter()
+        .map(|&i| -0.5 * exact_sq_dist(x, row(i)))
+        .collect();
+    let m = exact.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let inv = 1.0 / (sigma * sigma);
+    let mut acc = vec![0.0f64; d];
+    let mut total = 0.0f64;
+    for (&i, &s) in idx.iter().zip(&exact) {
+        let w = ((s - m) * inv).exp();
+        total += w;
+        for (a, &v) in acc.iter_mut().zip(row(i)) {
+            *a += w * v as f64;
+        }
+    }
+    // No candidate (a non-finite row) leaves NaN for the caller to report.
+    for (o, a) in out.iter_mut().zip(&acc) {
+        *o = (a / total) as f32;
+    }
+}
+
 impl Denoiser for OptimalDenoiser {
     fn denoise(&self, x: Tensor<2>, sigma: f64) -> Tensor<2> {
-        let d = self.data.d;
+        let d = self.blocks.data().d;
         let host_x = host::download(x.clone());
         let b = host_x.len() / d;
         let norms: Vec<f64> = host_x
@@ -211,7 +191,8 @@ impl Denoiser for OptimalDenoiser {
             .collect();
         let narrow: Vec<usize> = (0..b)
             .filter(|&r| {
-                self.score_error_typical(norms[r]) / (sigma * sigma) > self.options.logit_tolerance
+                self.blocks.score_error_typical(norms[r]) / (sigma * sigma)
+                    > self.options.logit_tolerance
             })
             .collect();
         if narrow.is_empty() {
@@ -223,21 +204,22 @@ impl Denoiser for OptimalDenoiser {
             vec![0.0; b * d]
         };
         self.narrow(&x, &host_x, &narrow, &norms, sigma, &mut out);
-        host::upload(&out, b, d, &self.device)
+        host::upload(&out, b, d, self.blocks.device())
     }
 
     fn dim(&self) -> usize {
-        self.data.d
+        self.blocks.data().d
     }
 
     fn device(&self) -> Device {
-        self.device.clone()
+        self.blocks.device().clone()
     }
 
     fn describe(&self) -> String {
+        let data = self.blocks.data();
         format!(
             "optimal denoiser of {} ({} x {}), chunk {}",
-            self.data.source, self.data.n, self.data.d, self.options.chunk
+            data.source, data.n, data.d, self.options.chunk
         )
     }
 }
