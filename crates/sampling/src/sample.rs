@@ -16,6 +16,9 @@ pub struct SampleOptions<'a> {
     pub final_jump: bool,
     /// Noise for stochastic samplers; required by them, unused by the others.
     pub step_noise: Option<&'a dyn StepNoise>,
+    /// Index of the trajectory `noise` row 0 starts, when a run is sampled
+    /// in pieces: step noise and error messages use first + row.
+    pub first: usize,
 }
 
 impl SampleOptions<'_> {
@@ -25,6 +28,7 @@ impl SampleOptions<'_> {
             batch_size,
             final_jump: false,
             step_noise: None,
+            first: 0,
         }
     }
 }
@@ -95,7 +99,7 @@ pub fn sample(
         let x0 = host::upload(&x0, rows, d, &device);
         let mut rec = Recorder::new(
             denoiser,
-            first,
+            options.first + first,
             rows,
             steps,
             &mut *on_eval,
