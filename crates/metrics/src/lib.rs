@@ -4,6 +4,7 @@
 //! Wasserstein-2).
 
 pub mod bands;
+pub mod data_distance;
 pub mod geometry;
 pub mod linalg;
 pub mod quality;
@@ -11,6 +12,7 @@ pub mod trajectory;
 mod vec;
 
 pub use bands::{Band, band};
+pub use data_distance::{DataInputs, data_measures, identity_errors, mean_shift};
 pub use geometry::{PathGeometry, path_geometry};
 pub use quality::{FeatureStats, Pca, frechet_distance, sliced_w2};
 pub use trajectory::{Measures, measure};

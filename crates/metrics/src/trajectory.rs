@@ -14,6 +14,8 @@ use rayon::prelude::*;
 #[derive(Debug, Clone)]
 pub struct Measures {
     pub trajectories: usize,
+    /// Index of the first trajectory (a streamed run measures batch by batch).
+    pub first: usize,
     pub points: usize,
     pub sigma: Vec<f64>,
     pub per_step: Vec<(&'static str, Vec<f64>)>,
@@ -37,6 +39,7 @@ pub const STEP_COLUMNS: &[&str] = &[
     "norm_denoised",
     "norm_eps",
     "cos_eps_to_end",
+    "denoised_to_final",
 ];
 
 /// Per-trajectory measure names, in column order.
@@ -92,9 +95,12 @@ fn one(t: &Trajectories, i: usize) -> (Vec<Vec<f64>>, Vec<f64>) {
     let mut norm_denoised = vec![f64::NAN; points];
     let mut norm_eps = vec![f64::NAN; points];
     let mut cos_eps = vec![f64::NAN; points];
+    let mut to_final = vec![f64::NAN; points];
     for &(n, rn) in &den {
         let sigma = t.sigmas[n];
         norm_denoised[n] = norm32(rn);
+        // Chen et al.'s Obs. 3: the jump x_n -> D(x_n) lands near x_N early.
+        to_final[n] = norm(&diff(rn, last));
         if sigma > 0.0 {
             let eps: Vec<f64> = diff(xs[n], rn).iter().map(|v| v / sigma).collect();
             let to_end = diff(xs[n], last);
@@ -119,6 +125,7 @@ fn one(t: &Trajectories, i: usize) -> (Vec<Vec<f64>>, Vec<f64>) {
         norm_denoised,
         norm_eps,
         cos_eps,
+        to_final,
     ];
     let traj_vals = vec![
         s.chord,
@@ -160,6 +167,7 @@ pub fn measure(t: &Trajectories) -> Measures {
         .collect();
     Measures {
         trajectories: t.n,
+        first: 0,
         points,
         sigma: t.sigmas.clone(),
         per_step,
@@ -168,6 +176,47 @@ pub fn measure(t: &Trajectories) -> Measures {
 }
 
 impl Measures {
+    /// Adds columns computed elsewhere (e.g. [`crate::data_measures`]).
+    pub fn extend(&mut self, (step, traj): crate::data_distance::Columns) {
+        for (name, col) in &step {
+            assert_eq!(col.len(), self.trajectories * self.points, "{name}");
+        }
+        for (name, col) in &traj {
+            assert_eq!(col.len(), self.trajectories, "{name}");
+        }
+        self.per_step.extend(step);
+        self.per_trajectory.extend(traj);
+    }
+
+    /// Appends the measures of the next batch of trajectories (same schedule
+    /// and columns), so a streamed run keeps one set for its figures.
+    pub fn append(&mut self, other: Measures) {
+        assert_eq!(self.points, other.points, "same schedule");
+        assert_eq!(self.first + self.trajectories, other.first, "next batch");
+        for ((a, col), (b, more)) in self.per_step.iter_mut().zip(other.per_step) {
+            assert_eq!(*a, b, "same columns");
+            col.extend(more);
+        }
+        for ((a, col), (b, more)) in self.per_trajectory.iter_mut().zip(other.per_trajectory) {
+            assert_eq!(*a, b, "same columns");
+            col.extend(more);
+        }
+        self.trajectories += other.trajectories;
+    }
+
+    /// A per-step column by name, trajectory-major.
+    pub fn step_values(&self, name: &str) -> Option<&[f64]> {
+        self.step_column(name)
+    }
+
+    /// A per-trajectory column by name.
+    pub fn trajectory_values(&self, name: &str) -> Option<&[f64]> {
+        self.per_trajectory
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_slice())
+    }
+
     fn step_column(&self, name: &str) -> Option<&[f64]> {
         self.per_step
             .iter()
@@ -195,7 +244,9 @@ impl Measures {
         let mut t = Table::new()
             .with_i64(
                 "trajectory",
-                (0..rows).map(|k| (k / self.points) as i64).collect(),
+                (0..rows)
+                    .map(|k| (self.first + k / self.points) as i64)
+                    .collect(),
             )
             .with_i64(
                 "step",
@@ -213,7 +264,11 @@ impl Measures {
 
     /// Tidy per-trajectory table.
     pub fn trajectory_table(&self) -> Table {
-        let mut t = Table::new().with_i64("trajectory", (0..self.trajectories as i64).collect());
+        let first = self.first as i64;
+        let mut t = Table::new().with_i64(
+            "trajectory",
+            (first..first + self.trajectories as i64).collect(),
+        );
         for (name, col) in &self.per_trajectory {
             t = t.with_f64(name, col.clone());
         }
