@@ -66,6 +66,7 @@ fn run_config(dir: &Path, text: &str) -> Result<(), String> {
         config_path: path,
         device: DeviceChoice::Cpu,
         quick: false,
+        out: Some(dir.join("out")),
     })
     .map(|_| ())
 }

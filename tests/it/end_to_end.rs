@@ -155,10 +155,11 @@ fn noise_file_sets_the_starting_points() {
         config_path: cfg,
         device: DeviceChoice::Cpu,
         quick: false,
+        out: Some(dir.0.join("out")),
     })
     .unwrap();
     for case in &r.cases {
-        let t = &case.trajectories;
+        let t = &case.head;
         for i in 0..4 {
             for k in 0..2 {
                 assert_eq!(t.state(i, 0)[k], (80.0 * z[i * 2 + k] as f64) as f32);

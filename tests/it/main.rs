@@ -4,6 +4,7 @@
 mod bad_input;
 mod batching;
 mod common;
+mod data_relative;
 mod end_to_end;
 mod gaussian_ode;
 mod mean_shift;

@@ -130,6 +130,7 @@ fn nfe_counts_are_exact_for_every_solver_and_end() {
                     batch_size: 2,
                     final_jump: end.final_jump(),
                     step_noise: Some(&step_noise),
+                    first: 0,
                 };
                 let t = sample(&den, solver, &sigmas, &z, options, &mut || {}).unwrap();
                 let two_stage = matches!(

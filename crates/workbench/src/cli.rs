@@ -1,7 +1,7 @@
 //! `run-experiment FILE.toml [--device D] [--out DIR] [--quick]`.
 
 use crate::device::DeviceChoice;
-use crate::outputs::{OutputDirs, summary, write};
+use crate::outputs::{summary, write};
 use crate::run::{RunOptions, run};
 use clap::Parser;
 use std::path::PathBuf;
@@ -34,14 +34,15 @@ pub fn main() -> i32 {
         config_path: args.config.clone(),
         device: args.device,
         quick: args.quick,
+        out: args.out.clone(),
     };
-    let result = run(&opts).and_then(|r| {
-        let dirs = OutputDirs::new(&r.config.name, args.out.as_deref());
-        let written = write(&r, &dirs, &argv)?;
-        Ok((r, dirs, written))
+    let result = run(&opts).and_then(|mut r| {
+        let written = write(&mut r, &argv)?;
+        Ok((r, written))
     });
     match result {
-        Ok((r, dirs, written)) => {
+        Ok((r, written)) => {
+            let dirs = &r.dirs;
             println!("{}", summary(&r));
             println!("device: {}", r.device);
             println!(

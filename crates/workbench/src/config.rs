@@ -15,12 +15,15 @@ pub struct Config {
     pub description: String,
     #[serde(default)]
     pub seed: u64,
+    /// Trajectories per sampler (required by trajectory runs and sweeps).
+    #[serde(default)]
     pub trajectories: usize,
     #[serde(default = "default_batch")]
     pub batch_size: usize,
     pub data: Vec<DataConfig>,
     #[serde(default)]
     pub denoiser: DenoiserConfig,
+    #[serde(default)]
     pub schedule: ScheduleConfig,
     /// The samplers of a trajectory run; a sweep names its own.
     #[serde(default)]
@@ -29,6 +32,11 @@ pub struct Config {
     pub sweep: Option<SweepConfig>,
     #[serde(default)]
     pub quality: QualityConfig,
+    /// Measures relative to the data set, on top of the trajectory geometry.
+    #[serde(default)]
+    pub measures: MeasuresConfig,
+    /// Denoising against exact projection on synthetic manifolds.
+    pub projection: Option<ProjectionConfig>,
     /// Figures beyond the standard ones.
     #[serde(default)]
     pub figure: Vec<FigureConfig>,
@@ -50,6 +58,9 @@ pub struct DataConfig {
     pub source: DataSource,
     /// Keep only the first `limit` rows.
     pub limit: Option<usize>,
+    /// For files without a test split (npy, npz, png-folder): the last
+    /// `held_out` rows are set aside to judge samples against.
+    pub held_out: Option<usize>,
 }
 
 /// serde cannot combine `flatten` with `deny_unknown_fields`, so the common
@@ -67,21 +78,22 @@ impl<'de> Deserialize<'de> for DataConfig {
                 )));
             }
         };
-        let limit = match table.remove("limit") {
-            None => None,
-            Some(toml::Value::Integer(l)) if l >= 0 => Some(l as usize),
-            Some(v) => {
-                return Err(D::Error::custom(format!(
-                    "limit: expected a non-negative integer, got {v}"
-                )));
-            }
+        let mut count = |key: &str| match table.remove(key) {
+            None => Ok(None),
+            Some(toml::Value::Integer(l)) if l >= 0 => Ok(Some(l as usize)),
+            Some(v) => Err(D::Error::custom(format!(
+                "{key}: expected a non-negative integer, got {v}"
+            ))),
         };
+        let limit = count("limit")?;
+        let held_out = count("held_out")?;
         let source =
             DataSource::deserialize(toml::Value::Table(table)).map_err(D::Error::custom)?;
         Ok(DataConfig {
             name,
             source,
             limit,
+            held_out,
         })
     }
 }
@@ -102,6 +114,43 @@ pub enum DataSource {
     },
     /// A float32/float64 .npy matrix, n x d.
     Npy { path: PathBuf },
+    /// One array of a NumPy .npz archive (`key`: needed when it holds several).
+    Npz { path: PathBuf, key: Option<String> },
+    /// CIFAR-10 binary batches: the cifar-10-batches-bin folder or one .bin file.
+    Cifar10 {
+        path: PathBuf,
+        #[serde(default)]
+        split: SplitName,
+    },
+    /// Every .png file of a folder (one shape), in file-name order.
+    PngFolder { path: PathBuf },
+    /// n points uniform on a k-sphere of `radius`, in a random (k+1)-plane of R^ambient.
+    Sphere {
+        #[serde(default = "default_n")]
+        n: usize,
+        k: usize,
+        ambient: usize,
+        #[serde(default = "one")]
+        radius: f64,
+    },
+    /// n points uniform on a flat k-torus (k circles of `radius`) in a random 2k-plane.
+    Torus {
+        #[serde(default = "default_n")]
+        n: usize,
+        k: usize,
+        ambient: usize,
+        #[serde(default = "one")]
+        radius: f64,
+    },
+    /// n points N(0, radius^2) on a random k-dimensional linear subspace.
+    Subspace {
+        #[serde(default = "default_n")]
+        n: usize,
+        k: usize,
+        ambient: usize,
+        #[serde(default = "one")]
+        radius: f64,
+    },
     SwissRoll {
         #[serde(default = "default_n")]
         n: usize,
@@ -439,6 +488,166 @@ pub enum FigureKind {
     Trajectories2d,
     /// Trajectory run on 2-D data: eps(x, sigma) on a grid at `sigmas`.
     EpsField,
+    /// 2-D histogram of the relative error |D(x_n) - proj_K(x_n)| / dist_K(x_n)
+    /// against sigma, one trajectory overlaid (Permenter & Yuan).
+    ErrorHistogram,
+    /// nu_n = sqrt(d) sigma_n / dist_K(x_n) against sigma.
+    Nu,
+    /// dist_K(x_n) and dist_K(D(x_n)) against sigma, beside sigma sqrt(d).
+    DistanceToData,
+    /// |x_n - x_N| and |D(x_n) - x_N| against sigma (Chen et al., Obs. 3).
+    Jump,
+    /// Share of final samples with d1/d2 below each ratio.
+    Memorisation,
+    /// The mean-shift identity error of each Euler step against sigma.
+    Identity,
+}
+
+impl FigureKind {
+    /// Figures drawn from the nearest-neighbour measures.
+    pub fn needs_distance(self) -> bool {
+        matches!(
+            self,
+            FigureKind::ErrorHistogram
+                | FigureKind::Nu
+                | FigureKind::DistanceToData
+                | FigureKind::Memorisation
+        )
+    }
+}
+
+/// Measures relative to the data set; each costs an exact nearest-neighbour
+/// search (a GEMM over the data) per state.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MeasuresConfig {
+    /// Nearest data points of every state: dist_data, nu, rel_error, the
+    /// DDIM descent bound (euler) and the final samples' memorisation.
+    #[serde(default)]
+    pub distance: bool,
+    /// Nearest data points of every D(x_n) too (denoised_dist_data).
+    #[serde(default)]
+    pub jump: bool,
+    /// A final sample with d1/d2 below this counts as memorised.
+    #[serde(default = "default_memorised_ratio")]
+    pub memorised_ratio: f64,
+    /// Check the mean-shift identity on this many trajectories (euler, optimal).
+    #[serde(default)]
+    pub identity: usize,
+}
+
+impl Default for MeasuresConfig {
+    fn default() -> Self {
+        MeasuresConfig {
+            distance: false,
+            jump: false,
+            memorised_ratio: default_memorised_ratio(),
+            identity: 0,
+        }
+    }
+}
+
+fn default_memorised_ratio() -> f64 {
+    1.0 / 3.0
+}
+
+impl MeasuresConfig {
+    fn validate(&self, config: &Config) -> Result<(), String> {
+        if !(self.memorised_ratio > 0.0 && self.memorised_ratio <= 1.0) {
+            return Err(format!(
+                "measures.memorised_ratio: expected a ratio in (0, 1], got {}",
+                self.memorised_ratio
+            ));
+        }
+        if self.jump && !self.distance {
+            return Err("measures.jump: needs measures.distance = true".into());
+        }
+        if self.identity > 0 {
+            if config.denoiser.kind != DenoiserKind::Optimal {
+                return Err("measures.identity: the mean-shift identity holds for denoiser.kind = \"optimal\"".into());
+            }
+            if let Some(i) = config.sampler.iter().position(|s| s.solver != "euler") {
+                return Err(format!(
+                    "measures.identity: the identity is about Euler steps, but sampler[{i}] is {:?}",
+                    config.sampler[i].solver
+                ));
+            }
+        }
+        if (self.distance || self.identity > 0) && config.sweep.is_some() {
+            return Err("measures: data measures are for trajectory runs, not sweeps".into());
+        }
+        Ok(())
+    }
+}
+
+/// Permenter & Yuan's "denoising is projection", on manifolds of known dimension.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectionConfig {
+    /// Clean points x_0 per manifold, fresh draws (not in the data set).
+    #[serde(default = "default_projection_points")]
+    pub points: usize,
+    #[serde(default = "default_projection_sigma_min")]
+    pub sigma_min: f64,
+    #[serde(default = "default_projection_sigma_max")]
+    pub sigma_max: f64,
+    /// Sigmas, log-spaced from sigma_min to sigma_max.
+    #[serde(default = "default_projection_sigmas")]
+    pub sigmas: usize,
+}
+
+fn default_projection_points() -> usize {
+    200
+}
+fn default_projection_sigma_min() -> f64 {
+    0.01
+}
+fn default_projection_sigma_max() -> f64 {
+    10.0
+}
+fn default_projection_sigmas() -> usize {
+    16
+}
+
+impl ProjectionConfig {
+    fn validate(&self, config: &Config) -> Result<(), String> {
+        if self.points == 0 {
+            return Err("projection.points: must be at least 1".into());
+        }
+        if self.sigmas < 2 {
+            return Err("projection.sigmas: at least 2".into());
+        }
+        if !(self.sigma_min > 0.0 && self.sigma_max > self.sigma_min && self.sigma_max.is_finite())
+        {
+            return Err(format!(
+                "projection.sigma_min, sigma_max: expected 0 < min < max, got {} and {}",
+                self.sigma_min, self.sigma_max
+            ));
+        }
+        if let Some(i) = config.data.iter().position(|d| {
+            !matches!(
+                d.source,
+                DataSource::Sphere { .. } | DataSource::Torus { .. } | DataSource::Subspace { .. }
+            )
+        }) {
+            return Err(format!(
+                "data[{i}].kind: a [projection] run needs manifolds (sphere, torus, subspace), got {:?}",
+                config.data[i].source.kind()
+            ));
+        }
+        if !config.sampler.is_empty() || config.sweep.is_some() {
+            return Err("projection: a [projection] run takes no [[sampler]] or [sweep]".into());
+        }
+        Ok(())
+    }
+
+    /// The log-spaced sigmas, increasing.
+    pub fn sigma_grid(&self) -> Vec<f64> {
+        let (a, b) = (self.sigma_min.ln(), self.sigma_max.ln());
+        (0..self.sigmas)
+            .map(|k| (a + (b - a) * k as f64 / (self.sigmas - 1) as f64).exp())
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -508,8 +717,8 @@ impl Config {
                 self.name
             ));
         }
-        if self.trajectories == 0 {
-            return Err("trajectories: must be at least 1".into());
+        if self.trajectories == 0 && (self.sweep.is_some() || !self.sampler.is_empty()) {
+            return Err("trajectories: missing or 0; a run with samplers needs at least 1".into());
         }
         if self.batch_size == 0 {
             return Err("batch_size: must be at least 1".into());
@@ -522,6 +731,20 @@ impl Config {
             unique_label(&format!("data[{i}].name"), d.label(), &mut names)?;
             if d.limit == Some(0) {
                 return Err(format!("data[{i}].limit: must be at least 1"));
+            }
+            if let Some(h) = d.held_out {
+                if !matches!(
+                    d.source,
+                    DataSource::Npy { .. } | DataSource::Npz { .. } | DataSource::PngFolder { .. }
+                ) {
+                    return Err(format!(
+                        "data[{i}].held_out: only for npy, npz and png-folder data ({} has its own held-out draw or split)",
+                        d.source.kind()
+                    ));
+                }
+                if h == 0 {
+                    return Err(format!("data[{i}].held_out: must be at least 1"));
+                }
             }
             d.source.validate(i)?;
             if self.denoiser.kind == DenoiserKind::Analytic
@@ -547,6 +770,7 @@ impl Config {
         }
         self.schedule.validate()?;
         match (&self.sweep, self.sampler.is_empty()) {
+            (None, true) if self.projection.is_some() => {}
             (None, true) => {
                 return Err(
                     "sampler: at least one [[sampler]] table (or a [sweep]) is required".into(),
@@ -582,8 +806,23 @@ impl Config {
             )?;
         }
         self.quality.validate()?;
+        self.measures.validate(self)?;
+        if let Some(p) = &self.projection {
+            p.validate(self)?;
+        }
         for (i, f) in self.figure.iter().enumerate() {
             f.validate(i, self.sweep.is_some())?;
+            if f.kind.needs_distance() && !self.measures.distance {
+                return Err(format!(
+                    "figure[{i}].kind: {:?} needs measures.distance = true",
+                    f.kind
+                ));
+            }
+            if f.kind == FigureKind::Identity && self.measures.identity == 0 {
+                return Err(format!(
+                    "figure[{i}].kind: \"identity\" needs measures.identity > 0"
+                ));
+            }
         }
         Ok(())
     }
@@ -632,6 +871,12 @@ impl DataSource {
             DataSource::FashionMnist { .. } => "fashion-mnist",
             DataSource::MnistIdx { .. } => "mnist-idx",
             DataSource::Npy { .. } => "npy",
+            DataSource::Npz { .. } => "npz",
+            DataSource::Cifar10 { .. } => "cifar10",
+            DataSource::PngFolder { .. } => "png-folder",
+            DataSource::Sphere { .. } => "sphere",
+            DataSource::Torus { .. } => "torus",
+            DataSource::Subspace { .. } => "subspace",
             DataSource::SwissRoll { .. } => "swiss-roll",
             DataSource::TwoMoons { .. } => "two-moons",
             DataSource::EightGaussians { .. } => "eight-gaussians",
@@ -686,6 +931,40 @@ impl DataSource {
                 if *layout == GmmLayout::Ring && *dim != 2 {
                     return Err(format!(
                         "data[{i}].layout: \"ring\" needs dim = 2, got {dim}"
+                    ));
+                }
+                Ok(())
+            }
+            DataSource::Sphere {
+                n,
+                k,
+                ambient,
+                radius,
+            }
+            | DataSource::Torus {
+                n,
+                k,
+                ambient,
+                radius,
+            }
+            | DataSource::Subspace {
+                n,
+                k,
+                ambient,
+                radius,
+            } => {
+                at_least_one("n", *n)?;
+                at_least_one("k", *k)?;
+                positive("radius", *radius)?;
+                let needs = match self {
+                    DataSource::Sphere { .. } => k + 1,
+                    DataSource::Torus { .. } => 2 * k,
+                    _ => *k,
+                };
+                if *ambient < needs {
+                    return Err(format!(
+                        "data[{i}].ambient: a {} with k = {k} needs at least {needs} dimensions, got {ambient}",
+                        self.kind()
                     ));
                 }
                 Ok(())
@@ -859,6 +1138,23 @@ impl FigureConfig {
 
 /// The sweep table's measures a figure can plot.
 pub const SWEEP_MEASURES: &[&str] = &["solver_error", "fd", "sw2", "log_likelihood", "seconds"];
+
+impl Default for ScheduleConfig {
+    /// EDM's: rho = 7 from 80 to 0.002, then to 0.
+    fn default() -> Self {
+        ScheduleConfig {
+            kind: ScheduleKind::Edm,
+            sigma_min: default_sigma_min(),
+            sigma_max: default_sigma_max(),
+            rho: None,
+            beta_d: default_beta_d(),
+            beta_min: default_beta_min(),
+            offset_sigma: default_offset_sigma(),
+            end: EndKind::Zero,
+            sigmas: None,
+        }
+    }
+}
 
 impl ScheduleConfig {
     fn validate(&self) -> Result<(), String> {

@@ -1,14 +1,19 @@
 //! The experiment runner: config schema, device choice, the run itself,
 //! outputs and the `run-experiment` command line.
 
+pub mod cases;
 pub mod cli;
 pub mod config;
+pub mod data_figures;
 pub mod device;
 pub mod field_figures;
 pub mod load;
+pub mod memory;
 pub mod noise;
 pub mod outputs;
 pub mod progress;
+pub mod projection;
+pub mod projection_outputs;
 pub mod run;
 pub mod sweep;
 pub mod sweep_outputs;

@@ -2,7 +2,7 @@
 //! a held-out set to judge samples against.
 
 use crate::config::{DataConfig, DataSource, GmmLayout, SplitName};
-use geotraj_data::{Dataset, Gmm, Split, toys};
+use geotraj_data::{Dataset, Gmm, Manifold, ManifoldKind, Split, toys};
 use std::path::Path;
 
 /// Generated held-out sets use the seed plus this, so they share no row
@@ -10,7 +10,10 @@ use std::path::Path;
 const HELD_OUT_SEED: u64 = 0x5851_F42D_4C95_7F2D;
 
 pub fn load(cfg: &DataConfig, seed: u64) -> Result<Dataset, String> {
-    let data = generate(cfg, seed, seed, false)?;
+    let mut data = generate(cfg, seed, seed, false)?;
+    if let Some(h) = cfg.held_out {
+        data = split_tail(data, h, cfg)?.0;
+    }
     Ok(match cfg.limit {
         Some(m) => data.limit(m),
         None => data,
@@ -18,10 +21,70 @@ pub fn load(cfg: &DataConfig, seed: u64) -> Result<Dataset, String> {
 }
 
 /// Data the denoiser never saw, of the same law: the other split of an IDX
-/// set, a fresh draw of a generated one, the same rows for an .npy file
-/// (which has no held-out part). Not limited by `limit`.
+/// or CIFAR-10 set, a fresh draw of a generated one, the last `held_out`
+/// rows of a file without a split (or, without `held_out`, its own rows).
+/// Not limited by `limit`.
 pub fn held_out(cfg: &DataConfig, seed: u64) -> Result<Dataset, String> {
-    generate(cfg, seed, seed.wrapping_add(HELD_OUT_SEED), true)
+    let data = generate(cfg, seed, seed.wrapping_add(HELD_OUT_SEED), true)?;
+    match cfg.held_out {
+        Some(h) => Ok(split_tail(data, h, cfg)?.1),
+        None => Ok(data),
+    }
+}
+
+/// The first n - h rows and the last h rows.
+fn split_tail(data: Dataset, h: usize, cfg: &DataConfig) -> Result<(Dataset, Dataset), String> {
+    if h >= data.n {
+        return Err(format!(
+            "data \"{}\".held_out: {h} rows leave none of the {} to train on",
+            cfg.label(),
+            data.n
+        ));
+    }
+    let keep = data.n - h;
+    let d = data.d;
+    let part = |rows: &[f32], labels: Option<Vec<u8>>, n: usize, what: &str| {
+        Dataset::new(
+            rows.to_vec(),
+            n,
+            d,
+            data.item_shape.clone(),
+            labels,
+            format!("{} [{what}]", data.source),
+        )
+        .map_err(|e| e.to_string())
+    };
+    let labels = data.labels.as_ref();
+    let train = part(
+        &data.rows[..keep * d],
+        labels.map(|l| l[..keep].to_vec()),
+        keep,
+        &format!("first {keep} rows"),
+    )?;
+    let held = part(
+        &data.rows[keep * d..],
+        labels.map(|l| l[keep..].to_vec()),
+        h,
+        &format!("last {h} rows, held out"),
+    )?;
+    Ok((train, held))
+}
+
+/// The manifold a sphere, torus or subspace source draws from (exact projection).
+pub fn manifold_law(source: &DataSource, seed: u64) -> Option<Result<Manifold, String>> {
+    let (kind, k, ambient, radius) = match *source {
+        DataSource::Sphere {
+            k, ambient, radius, ..
+        } => (ManifoldKind::Sphere, k, ambient, radius),
+        DataSource::Torus {
+            k, ambient, radius, ..
+        } => (ManifoldKind::Torus, k, ambient, radius),
+        DataSource::Subspace {
+            k, ambient, radius, ..
+        } => (ManifoldKind::Subspace, k, ambient, radius),
+        _ => return None,
+    };
+    Some(Manifold::new(kind, k, ambient, radius, seed).map_err(|e| e.to_string()))
 }
 
 /// The law of generated data where it is known exactly (gmm).
@@ -72,6 +135,17 @@ fn generate(
             geotraj_data::load_mnist_dir(path, split(*s), "mnist-idx")
         }
         DataSource::Npy { path } => geotraj_data::load_npy_dataset(path),
+        DataSource::Npz { path, key } => geotraj_data::load_npz_dataset(path, key.as_deref()),
+        DataSource::Cifar10 { path, split: s } => geotraj_data::load_cifar10(path, split(*s)),
+        DataSource::PngFolder { path } => geotraj_data::load_png_folder(path),
+        DataSource::Sphere { n, .. }
+        | DataSource::Torus { n, .. }
+        | DataSource::Subspace { n, .. } => {
+            let law = manifold_law(&cfg.source, law_seed)
+                .expect("a manifold source has a law")
+                .map_err(|e| format!("data \"{}\": {e}", cfg.label()))?;
+            Ok(law.sample(*n, seed))
+        }
         DataSource::SwissRoll { n, noise } => Ok(toys::swiss_roll(*n, seed, *noise)),
         DataSource::TwoMoons { n, noise } => Ok(toys::two_moons(*n, seed, *noise)),
         DataSource::EightGaussians { n, noise } => Ok(toys::eight_gaussians(*n, seed, *noise)),

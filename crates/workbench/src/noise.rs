@@ -13,7 +13,12 @@ const STEP_SEED_OFFSET: u64 = 0xD1B5_4A32_D192_ED03;
 
 /// n x d standard-normal starting noise.
 pub fn starting(seed: u64, n: usize, d: usize) -> Vec<f32> {
-    rng::normal_rows(seed.wrapping_add(NOISE_SEED_OFFSET), 0..n, d)
+    starting_rows(seed, 0..n, d)
+}
+
+/// Rows `rows` of the same starting noise (a streamed run's batch).
+pub fn starting_rows(seed: u64, rows: std::ops::Range<usize>, d: usize) -> Vec<f32> {
+    rng::normal_rows(seed.wrapping_add(NOISE_SEED_OFFSET), rows, d)
 }
 
 /// Step noise of trajectory i at step n: stream i, counters n*d .. (n+1)*d.

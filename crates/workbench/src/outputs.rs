@@ -3,12 +3,13 @@
 
 use crate::run::{Case, Run};
 use geotraj_plots::{Band, Figure, Scatter, render};
-use geotraj_records::{Table, write_json, write_npy, write_table};
+use geotraj_records::{write_json, write_npy};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Where a run's files go.
+#[derive(Debug, Clone)]
 pub struct OutputDirs {
     pub tables: PathBuf,
     pub figures: PathBuf,
@@ -30,33 +31,7 @@ impl OutputDirs {
     }
 }
 
-/// Prepends the case's identifying columns to a measures table.
-fn with_case(case: &Case, table: Table) -> Table {
-    let rows = table.len();
-    let mut t = Table::new()
-        .with_str("data", vec![case.data.clone(); rows])
-        .with_str("sampler", vec![case.sampler.clone(); rows])
-        .with_str("solver", vec![case.solver.name().to_string(); rows])
-        .with_i64("steps", vec![case.trajectories.steps() as i64; rows])
-        .with_i64("nfe", vec![case.trajectories.nfe() as i64; rows]);
-    for (name, col) in table.columns() {
-        t.push(name, col.clone());
-    }
-    t
-}
-
-fn concat(tables: impl Iterator<Item = Table>) -> Result<Table, String> {
-    let mut all = Table::new();
-    for t in tables {
-        all.append(t).map_err(|e| e.to_string())?;
-    }
-    if all.names().is_empty() {
-        return Err("no results to write".into());
-    }
-    Ok(all)
-}
-
-fn band(case: &Case, column: &str, label: String) -> Band {
+pub(crate) fn band(case: &Case, column: &str, label: String) -> Band {
     let b = case
         .measures
         .band(column, 0.1, 0.9)
@@ -70,7 +45,7 @@ fn band(case: &Case, column: &str, label: String) -> Band {
     }
 }
 
-fn figure(title: String, y_label: &str, log_y: bool, series: Vec<Band>) -> Figure {
+pub(crate) fn figure(title: String, y_label: &str, log_y: bool, series: Vec<Band>) -> Figure {
     Figure {
         title,
         x_label: "sigma".into(),
@@ -159,7 +134,7 @@ fn scatter_for(run: &Run, data: &str, cases: &[&Case]) -> Option<(String, Figure
         y,
     }];
     for c in cases {
-        let (x, y) = xy(&c.trajectories.final_samples());
+        let (x, y) = xy(&c.final_samples);
         points.push(Scatter {
             label: format!("{} samples", c.sampler),
             x,
@@ -182,10 +157,23 @@ fn scatter_for(run: &Run, data: &str, cases: &[&Case]) -> Option<(String, Figure
     ))
 }
 
-/// Writes everything and returns the paths written, run.json last.
-pub fn write(run: &Run, dirs: &OutputDirs, argv: &[String]) -> Result<Vec<PathBuf>, String> {
+/// Writes everything and returns the paths written, run.json last. The
+/// streamed tables are finished (renamed into place) first.
+pub fn write(run: &mut Run, argv: &[String]) -> Result<Vec<PathBuf>, String> {
     let t0 = Instant::now();
+    let dirs = &run.dirs.clone();
     let mut written = Vec::new();
+    if let Some(streams) = run.streams.take() {
+        written.extend(streams.finish()?);
+    }
+    let run = &*run;
+    if let Some(p) = &run.projection {
+        written.extend(crate::projection_outputs::write(
+            p,
+            &dirs.tables,
+            &dirs.figures,
+        )?);
+    }
     if let Some(sweep) = &run.sweep {
         written.extend(crate::sweep_outputs::write(
             &run.config,
@@ -210,25 +198,11 @@ pub fn write(run: &Run, dirs: &OutputDirs, argv: &[String]) -> Result<Vec<PathBu
 /// The trajectory run's tables, samples and standard figures.
 fn write_cases(run: &Run, dirs: &OutputDirs) -> Result<Vec<PathBuf>, String> {
     let mut written = Vec::new();
-    let steps = concat(
-        run.cases
-            .iter()
-            .map(|c| with_case(c, c.measures.step_table())),
-    )?;
-    let trajs = concat(
-        run.cases
-            .iter()
-            .map(|c| with_case(c, c.measures.trajectory_table())),
-    )?;
-    for (table, stem) in [(&steps, "steps"), (&trajs, "trajectories")] {
-        written.extend(write_table(table, &dirs.tables, stem).map_err(|e| e.to_string())?);
-    }
     for c in &run.cases {
         let path = dirs
             .tables
             .join(format!("samples-{}-{}.npy", c.data, c.sampler));
-        let t = &c.trajectories;
-        write_npy(&path, &[t.n, t.d], &t.final_samples()).map_err(|e| e.to_string())?;
+        write_npy(&path, &[c.n, c.d], &c.final_samples).map_err(|e| e.to_string())?;
         written.push(path);
     }
     for loaded in &run.data {
@@ -239,6 +213,12 @@ fn write_cases(run: &Run, dirs: &OutputDirs) -> Result<Vec<PathBuf>, String> {
             .collect();
         let mut figs = figures_for(&loaded.label, &cases);
         figs.extend(scatter_for(run, &loaded.label, &cases));
+        figs.extend(crate::data_figures::figures(
+            &run.config,
+            &loaded.label,
+            loaded.data.d,
+            &cases,
+        ));
         for (stem, fig) in figs {
             written.extend(render(&fig, &dirs.figures.join(stem)).map_err(|e| e.to_string())?);
         }
@@ -260,10 +240,12 @@ fn provenance(
                 "data": c.data,
                 "sampler": c.sampler,
                 "solver": c.solver.describe(),
-                "steps": c.trajectories.steps(),
-                "nfe": c.trajectories.nfe(),
-                "sigmas": c.trajectories.sigmas,
+                "trajectories": c.n,
+                "steps": c.steps,
+                "nfe": c.nfe,
+                "sigmas": c.sigmas,
                 "seconds": c.seconds,
+                "measure_seconds": c.measure_seconds,
                 "optimal_exact_rows": c.exact_rows,
                 "optimal_exact_candidates": c.exact_candidates,
             })
@@ -302,6 +284,7 @@ fn provenance(
             "rejected_steps": r.rejected,
             "seconds": r.seconds,
         })).collect::<Vec<_>>()),
+        "peak_memory_bytes": crate::memory::peak_rss_bytes(),
         "timings": {
             "load_seconds": run.load_seconds,
             "sampling_seconds": run.cases.iter().map(|c| c.seconds).sum::<f64>()
@@ -317,6 +300,9 @@ pub fn summary(run: &Run) -> String {
     if let Some(sweep) = &run.sweep {
         return crate::sweep_outputs::summary(sweep);
     }
+    if let Some(p) = &run.projection {
+        return crate::projection_outputs::summary(p);
+    }
     let median = |c: &Case, name: &str| {
         c.measures
             .trajectory_median(name)
@@ -331,12 +317,12 @@ pub fn summary(run: &Run) -> String {
             "{:<16} {:<12} {:>5} {:>14.5} {:>14.5} {:>12.6} {:>8.2}\n",
             c.data,
             c.sampler,
-            c.trajectories.nfe(),
+            c.nfe,
             median(c, "max_rel_deviation"),
             median(c, "denoised_max_rel_deviation"),
             median(c, "straightness"),
             c.seconds
         );
     }
-    s
+    s + &crate::data_figures::summary(&run.config, &run.cases)
 }

@@ -1,36 +1,31 @@
 //! One experiment from config to results in memory; nothing is written here,
 //! so a failure anywhere leaves no output behind.
 
+use crate::cases::{CaseInputs, Streams, run_case};
 use crate::config::{Config, DataSource, DenoiserKind, FigureKind};
 use crate::device::{DeviceChoice, Selected, select};
 use crate::load::load;
 use crate::noise;
+use crate::outputs::OutputDirs;
 use crate::progress::Progress;
 use geotraj_data::Dataset;
-use geotraj_denoise::{GaussianDenoiser, GmmDenoiser, OptimalDenoiser, OptimalOptions};
-use geotraj_metrics::{Measures, measure};
-use geotraj_sampling::{Denoiser, SampleOptions, Solver, Trajectories, sample};
+use geotraj_denoise::{
+    GaussianDenoiser, GmmDenoiser, NearestNeighbours, OptimalDenoiser, OptimalOptions,
+};
+use geotraj_sampling::{Denoiser, Solver};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
+
+pub use crate::cases::Case;
 
 pub struct RunOptions {
     pub config_path: PathBuf,
     pub device: DeviceChoice,
     pub quick: bool,
-}
-
-/// One (data set, sampler) pair, sampled and measured.
-pub struct Case {
-    pub data: String,
-    pub sampler: String,
-    pub solver: Solver,
-    pub trajectories: Trajectories,
-    pub measures: Measures,
-    pub seconds: f64,
-    /// Rows the optimal denoiser decided on exact distances, and candidates re-scored.
-    pub exact_rows: usize,
-    pub exact_candidates: usize,
+    /// Where tables go (see `OutputDirs`); a trajectory run streams its
+    /// tables there under temporary names while it runs.
+    pub out: Option<PathBuf>,
 }
 
 pub struct LoadedData {
@@ -50,8 +45,12 @@ pub struct EpsField {
 pub struct Run {
     pub config: Config,
     pub device: String,
+    pub dirs: OutputDirs,
     pub data: Vec<LoadedData>,
     pub cases: Vec<Case>,
+    /// The cases' step and trajectory tables, finished by `outputs::write`.
+    pub streams: Option<Streams>,
+    pub projection: Option<crate::projection::ProjectionResult>,
     pub sweep: Option<crate::sweep_run::SweepResult>,
     pub fields: Vec<EpsField>,
     pub load_seconds: f64,
@@ -66,6 +65,7 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
     if opts.quick {
         config = config.quick();
     }
+    let dirs = OutputDirs::new(&config.name, opts.out.as_deref());
     let Selected {
         device,
         description,
@@ -96,9 +96,8 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
         .iter()
         .map(|s| s.solver().expect("validated"))
         .collect();
-    let batches = n.div_ceil(config.batch_size);
+    let batches = n.div_ceil(config.batch_size.max(1));
     let jump = config.schedule.end().final_jump();
-    let step_noise = noise::Keyed::new(config.seed);
     let total: usize = solvers
         .iter()
         .zip(&sigmas)
@@ -107,52 +106,44 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
         * data.len();
     let mut progress = Progress::new(total);
     let mut cases = Vec::new();
+    let mut streams = (!solvers.is_empty()).then(|| Streams::new(&dirs.tables));
     for (dcfg, loaded) in config.data.iter().zip(&data) {
+        if solvers.is_empty() {
+            break;
+        }
         let d = loaded.data.d;
-        let noise = match &noise_file {
-            Some((shape, values)) => {
-                if shape.len() != 2 || shape[1] != d || shape[0] < n {
-                    return Err(format!(
-                        "{}: noise.file has shape {shape:?}, expected ({n} or more) x {d} for data \"{}\"",
-                        config.noise.file.as_ref().expect("set").display(),
-                        loaded.label
-                    ));
-                }
-                values[..n * d].to_vec()
-            }
-            None => noise::starting(config.seed, n, d),
+        if let Some((shape, _)) = &noise_file
+            && (shape.len() != 2 || shape[1] != d || shape[0] < n)
+        {
+            return Err(format!(
+                "{}: noise.file has shape {shape:?}, expected ({n} or more) x {d} for data \"{}\"",
+                config.noise.file.as_ref().expect("set").display(),
+                loaded.label
+            ));
+        }
+        let noise_rows = |first: usize, rows: usize| match &noise_file {
+            Some((_, values)) => values[first * d..(first + rows) * d].to_vec(),
+            None => noise::starting_rows(config.seed, first..first + rows, d),
         };
         let denoiser = build_denoiser(&config, &dcfg.source, loaded, &device);
+        let nearest = config
+            .measures
+            .distance
+            .then(|| build_nearest(&config, loaded, &denoiser, &device));
         for (i, (solver, sg)) in solvers.iter().zip(&sigmas).enumerate() {
             let label = config.sampler_label(i);
             progress.set_label(format!("{} {}", loaded.label, label));
-            let before = denoiser.stats();
-            let t = Instant::now();
-            let trajectories = sample(
-                denoiser.as_denoiser(),
-                *solver,
-                sg,
-                &noise,
-                SampleOptions {
-                    batch_size: config.batch_size,
-                    final_jump: jump,
-                    step_noise: Some(&step_noise),
-                },
-                &mut || progress.tick(),
-            )
-            .map_err(|e| format!("data \"{}\", sampler \"{label}\": {e}", loaded.label))?;
-            let measures = measure(&trajectories);
-            let after = denoiser.stats();
-            cases.push(Case {
-                data: loaded.label.clone(),
-                sampler: label,
+            let inputs = CaseInputs {
+                loaded,
+                denoiser: &denoiser,
+                nearest: nearest.as_ref(),
+                label,
                 solver: *solver,
-                trajectories,
-                measures,
-                seconds: t.elapsed().as_secs_f64(),
-                exact_rows: after.0 - before.0,
-                exact_candidates: after.1 - before.1,
-            });
+                sigmas: sg,
+                noise: &noise_rows,
+            };
+            let streams = streams.as_mut().expect("made when there are samplers");
+            cases.push(run_case(&config, &inputs, streams, &mut progress)?);
         }
     }
     if !config.sampler.is_empty() {
@@ -163,11 +154,20 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
         None => None,
     };
     let fields = eps_fields(&config, &data, &device)?;
+    let projection = match &config.projection {
+        Some(p) => Some(crate::projection::run_projection(
+            &config, p, &data, &device,
+        )?),
+        None => None,
+    };
     Ok(Run {
         config,
         device: description,
+        dirs,
         data,
         cases,
+        streams,
+        projection,
         sweep,
         fields,
         load_seconds,
@@ -234,27 +234,41 @@ fn eps_fields(
 }
 
 /// The denoisers a config can name, with the optimal one's diagnostics.
-pub(crate) enum Built {
+pub enum Built {
     Optimal(OptimalDenoiser),
-    // Boxed: a device tensor makes it several times larger than the other.
+    // Boxed: device tensors make them several times larger than the other.
     Analytic(Box<GaussianDenoiser>),
-    Gmm(GmmDenoiser),
+    Gmm(Box<GmmDenoiser>),
 }
 
 impl Built {
-    pub(crate) fn as_denoiser(&self) -> &dyn Denoiser {
+    pub fn as_denoiser(&self) -> &dyn Denoiser {
         match self {
             Built::Optimal(d) => d,
             Built::Analytic(d) => d.as_ref(),
-            Built::Gmm(d) => d,
+            Built::Gmm(d) => d.as_ref(),
         }
     }
 
-    pub(crate) fn stats(&self) -> (usize, usize) {
+    pub fn stats(&self) -> (usize, usize) {
         match self {
             Built::Optimal(d) => d.narrow_stats(),
             Built::Analytic(_) | Built::Gmm(_) => (0, 0),
         }
+    }
+}
+
+/// Exact nearest neighbours over the run's data, sharing the optimal
+/// denoiser's uploaded blocks when it has them.
+fn build_nearest(
+    config: &Config,
+    loaded: &LoadedData,
+    denoiser: &Built,
+    device: &burn::tensor::Device,
+) -> NearestNeighbours {
+    match denoiser {
+        Built::Optimal(d) => NearestNeighbours::from_blocks(d.blocks()),
+        _ => NearestNeighbours::new(loaded.data.clone(), device.clone(), config.denoiser.chunk),
     }
 }
 
@@ -272,10 +286,10 @@ pub(crate) fn build_denoiser(
                 device.clone(),
             )))
         }
-        (DenoiserKind::Analytic, DataSource::Gmm { .. }) => Built::Gmm(GmmDenoiser::new(
+        (DenoiserKind::Analytic, DataSource::Gmm { .. }) => Built::Gmm(Box::new(GmmDenoiser::new(
             crate::load::gmm_law(source, config.seed).expect("a gmm source has a law"),
             device.clone(),
-        )),
+        ))),
         _ => Built::Optimal(OptimalDenoiser::new(
             loaded.data.clone(),
             device.clone(),

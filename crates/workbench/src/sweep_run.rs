@@ -99,6 +99,7 @@ pub fn run_sweep(
                 batch_size: config.batch_size,
                 final_jump: jump,
                 step_noise: Some(&step_noise),
+                first: 0,
             };
             let t = Instant::now();
             let traj = sample(den, cell.solver, sigmas, &z, options, &mut || {

@@ -1,0 +1,253 @@
+//! The trajectory run, streamed: each batch of trajectories is sampled,
+//! measured (geometry, then the data-relative measures) and appended to the
+//! step and trajectory tables, and its states are dropped. What stays in
+//! memory is per-step scalars (for the figures), the final samples and the
+//! first batch whole (for 2-D figures).
+
+use crate::config::Config;
+use crate::noise;
+use crate::progress::Progress;
+use crate::run::{Built, LoadedData};
+use geotraj_data::Nearest;
+use geotraj_denoise::NearestNeighbours;
+use geotraj_metrics::{DataInputs, Measures, data_measures, identity_errors, measure};
+use geotraj_records::{Table, TableStream};
+use geotraj_sampling::{SampleOptions, Solver, Trajectories, sample};
+use std::path::Path;
+use std::time::Instant;
+
+/// Rows of one nearest-neighbour query: bounds its device memory to
+/// QUERY_ROWS x chunk scores.
+const QUERY_ROWS: usize = 1024;
+
+/// One (data set, sampler) pair, sampled and measured.
+pub struct Case {
+    pub data: String,
+    pub sampler: String,
+    pub solver: Solver,
+    pub n: usize,
+    pub d: usize,
+    pub steps: usize,
+    pub nfe: usize,
+    /// The recorded schedule (with 0 after a final jump).
+    pub sigmas: Vec<f64>,
+    /// The first batch of trajectories, whole.
+    pub head: Trajectories,
+    /// x_N of every trajectory, n x d.
+    pub final_samples: Vec<f32>,
+    pub measures: Measures,
+    pub seconds: f64,
+    /// Of `seconds`, the time spent on nearest neighbours and the identity check.
+    pub measure_seconds: f64,
+    /// Rows the optimal denoiser decided on exact distances, and candidates re-scored.
+    pub exact_rows: usize,
+    pub exact_candidates: usize,
+}
+
+/// The step and trajectory tables, growing under temporary names until
+/// `finish` (a failed run leaves neither behind).
+pub struct Streams {
+    pub steps: TableStream,
+    pub trajectories: TableStream,
+}
+
+impl Streams {
+    pub fn new(dir: &Path) -> Self {
+        Streams {
+            steps: TableStream::new(dir, "steps"),
+            trajectories: TableStream::new(dir, "trajectories"),
+        }
+    }
+
+    pub fn finish(self) -> Result<Vec<std::path::PathBuf>, String> {
+        let mut out = self.steps.finish().map_err(|e| e.to_string())?;
+        out.extend(self.trajectories.finish().map_err(|e| e.to_string())?);
+        Ok(out)
+    }
+}
+
+/// What one case needs besides the config.
+pub struct CaseInputs<'a> {
+    pub loaded: &'a LoadedData,
+    pub denoiser: &'a Built,
+    pub nearest: Option<&'a NearestNeighbours>,
+    pub label: String,
+    pub solver: Solver,
+    pub sigmas: &'a [f64],
+    /// Starting noise rows first..first + rows (n x d standard normal).
+    pub noise: &'a dyn Fn(usize, usize) -> Vec<f32>,
+}
+
+/// Prepends the case's identifying columns to a measures table.
+fn with_case(
+    data: &str,
+    sampler: &str,
+    solver: &Solver,
+    steps: usize,
+    nfe: usize,
+    table: Table,
+) -> Table {
+    let rows = table.len();
+    let mut t = Table::new()
+        .with_str("data", vec![data.to_string(); rows])
+        .with_str("sampler", vec![sampler.to_string(); rows])
+        .with_str("solver", vec![solver.name().to_string(); rows])
+        .with_i64("steps", vec![steps as i64; rows])
+        .with_i64("nfe", vec![nfe as i64; rows]);
+    for (name, col) in table.columns() {
+        t.push(name, col.clone());
+    }
+    t
+}
+
+/// Nearest data points of `rows` states, in pieces of QUERY_ROWS.
+fn search(nn: &NearestNeighbours, x: &[f32], d: usize) -> Result<Vec<Nearest>, String> {
+    let mut out = Vec::with_capacity(x.len() / d);
+    for piece in x.chunks(QUERY_ROWS * d) {
+        out.extend(
+            nn.query(piece, piece.len() / d)
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    Ok(out)
+}
+
+/// r_n at every point of every trajectory (zeros where there is none), laid
+/// out like the states so one search covers them.
+fn denoised_grid(t: &Trajectories) -> Vec<f32> {
+    let points = t.steps() + 1;
+    let mut out = vec![0.0f32; t.n * points * t.d];
+    for i in 0..t.n {
+        for (n, r) in t.denoised(i) {
+            let off = (i * points + n) * t.d;
+            out[off..off + t.d].copy_from_slice(r);
+        }
+    }
+    out
+}
+
+/// The data-relative measures of one batch, added to its measures.
+fn measure_data(
+    config: &Config,
+    inp: &CaseInputs,
+    t: &Trajectories,
+    first: usize,
+    m: &mut Measures,
+) -> Result<(), String> {
+    let mc = &config.measures;
+    if let Some(nn) = inp.nearest {
+        let states = search(nn, &t.states, t.d)?;
+        let denoised = if mc.jump {
+            Some(search(nn, &denoised_grid(t), t.d)?)
+        } else {
+            None
+        };
+        m.extend(data_measures(&DataInputs {
+            trajectories: t,
+            data: &inp.loaded.data,
+            states: &states,
+            denoised: denoised.as_deref(),
+            euler: inp.solver == Solver::Euler,
+            memorised_ratio: mc.memorised_ratio,
+        }));
+    }
+    if mc.identity > 0 {
+        let points = t.steps() + 1;
+        let mut col = vec![f64::NAN; t.n * points];
+        let mut worst = vec![f64::NAN; t.n];
+        for i in 0..t.n.min(mc.identity.saturating_sub(first)) {
+            let e = identity_errors(t, i, &inp.loaded.data);
+            worst[i] = e
+                .iter()
+                .copied()
+                .filter(|v| v.is_finite())
+                .fold(f64::NAN, f64::max);
+            col[i * points..(i + 1) * points].copy_from_slice(&e);
+        }
+        m.extend((
+            vec![("identity_error", col)],
+            vec![("max_identity_error", worst)],
+        ));
+    }
+    Ok(())
+}
+
+/// Samples and measures one case batch by batch, appending to `streams`.
+pub fn run_case(
+    config: &Config,
+    inp: &CaseInputs,
+    streams: &mut Streams,
+    progress: &mut Progress,
+) -> Result<Case, String> {
+    let n = config.trajectories;
+    let d = inp.loaded.data.d;
+    let jump = config.schedule.end().final_jump();
+    let step_noise = noise::Keyed::new(config.seed);
+    let data = &inp.loaded.label;
+    let before = inp.denoiser.stats();
+    let t0 = Instant::now();
+    let mut measure_seconds = 0.0;
+    let mut head = None;
+    let mut all: Option<Measures> = None;
+    let mut final_samples = Vec::with_capacity(n * d);
+    for first in (0..n).step_by(config.batch_size) {
+        let rows = config.batch_size.min(n - first);
+        let t = sample(
+            inp.denoiser.as_denoiser(),
+            inp.solver,
+            inp.sigmas,
+            &(inp.noise)(first, rows),
+            SampleOptions {
+                batch_size: config.batch_size,
+                final_jump: jump,
+                step_noise: Some(&step_noise),
+                first,
+            },
+            &mut || progress.tick(),
+        )
+        .map_err(|e| format!("data \"{data}\", sampler \"{}\": {e}", inp.label))?;
+        let mut m = measure(&t);
+        m.first = first;
+        let tm = Instant::now();
+        measure_data(config, inp, &t, first, &mut m)
+            .map_err(|e| format!("data \"{data}\", sampler \"{}\": {e}", inp.label))?;
+        measure_seconds += tm.elapsed().as_secs_f64();
+        let (steps, nfe) = (t.steps(), t.nfe());
+        let table = |tb| with_case(data, &inp.label, &inp.solver, steps, nfe, tb);
+        streams
+            .steps
+            .append(&table(m.step_table()))
+            .map_err(|e| e.to_string())?;
+        streams
+            .trajectories
+            .append(&table(m.trajectory_table()))
+            .map_err(|e| e.to_string())?;
+        final_samples.extend(t.final_samples());
+        match &mut all {
+            None => all = Some(m),
+            Some(a) => a.append(m),
+        }
+        if head.is_none() {
+            head = Some(t);
+        }
+    }
+    let head = head.expect("at least one trajectory");
+    let after = inp.denoiser.stats();
+    Ok(Case {
+        data: data.clone(),
+        sampler: inp.label.clone(),
+        solver: inp.solver,
+        n,
+        d,
+        steps: head.steps(),
+        nfe: head.nfe(),
+        sigmas: head.sigmas.clone(),
+        head,
+        final_samples,
+        measures: all.expect("at least one batch"),
+        seconds: t0.elapsed().as_secs_f64(),
+        measure_seconds,
+        exact_rows: after.0 - before.0,
+        exact_candidates: after.1 - before.1,
+    })
+}

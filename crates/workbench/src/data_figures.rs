@@ -1,0 +1,287 @@
+//! Figures and summary lines of the data-relative measures: Permenter &
+//! Yuan's error model, Chen et al.'s denoising jump and mean-shift identity,
+//! memorisation of final samples.
+
+use crate::cases::Case;
+use crate::config::{Config, FigureKind};
+use crate::outputs::{band, figure};
+use geotraj_plots::{Figure, Heatmap, Lines, histogram2d, linear_edges, log_edges};
+
+/// Bins of the error histogram along each axis.
+const BINS: usize = 48;
+
+/// The figures a config asks for, for the cases of one data set.
+pub fn figures(config: &Config, data: &str, d: usize, cases: &[&Case]) -> Vec<(String, Figure)> {
+    let mut out = Vec::new();
+    for f in &config.figure {
+        match f.kind {
+            FigureKind::ErrorHistogram => {
+                for c in cases {
+                    if let Some(fig) = error_histogram(c) {
+                        out.push((format!("error-histogram-{data}-{}", c.sampler), fig));
+                    }
+                }
+            }
+            FigureKind::Nu => out.push((
+                format!("nu-{data}"),
+                figure(
+                    format!("{data}: nu = sqrt(d) sigma / dist_K(x_n) (median, 10-90%)"),
+                    "nu",
+                    true,
+                    cases
+                        .iter()
+                        .map(|c| band(c, "nu", c.sampler.clone()))
+                        .collect(),
+                ),
+            )),
+            FigureKind::DistanceToData => {
+                let mut series = Vec::new();
+                for c in cases {
+                    series.push(band(c, "dist_data", format!("{} dist_K(x_n)", c.sampler)));
+                    if config.measures.jump {
+                        series.push(band(
+                            c,
+                            "denoised_dist_data",
+                            format!("{} dist_K(D(x_n))", c.sampler),
+                        ));
+                    }
+                }
+                series.push(band(cases[0], "sigma_sqrt_d", format!("sigma sqrt({d})")));
+                out.push((
+                    format!("distance-to-data-{data}"),
+                    figure(
+                        format!("{data}: distance to the data set (median, 10-90%)"),
+                        "distance",
+                        true,
+                        series,
+                    ),
+                ));
+            }
+            FigureKind::Jump => out.push((
+                format!("jump-{data}"),
+                figure(
+                    format!("{data}: distance to the final sample x_N (median, 10-90%)"),
+                    "distance to x_N",
+                    true,
+                    cases
+                        .iter()
+                        .flat_map(|c| {
+                            [
+                                band(c, "dist_to_end", format!("{} x_n", c.sampler)),
+                                band(c, "denoised_to_final", format!("{} D(x_n)", c.sampler)),
+                            ]
+                        })
+                        .collect(),
+                ),
+            )),
+            FigureKind::Memorisation => out.push((
+                format!("memorisation-{data}"),
+                memorisation(config, data, cases),
+            )),
+            FigureKind::Identity => out.push((
+                format!("identity-{data}"),
+                figure(
+                    format!("{data}: mean-shift identity error of each Euler step (checked trajectories)"),
+                    "|x_n+1 - convex combination| / |x_n+1|",
+                    true,
+                    cases
+                        .iter()
+                        .map(|c| band(c, "identity_error", c.sampler.clone()))
+                        .collect(),
+                ),
+            )),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The relative error against sigma over every state with an evaluation,
+/// as a 2-D histogram, with trajectory 0 drawn over it.
+fn error_histogram(c: &Case) -> Option<Figure> {
+    let m = &c.measures;
+    let rel = m.step_values("rel_error")?;
+    let points = m.points;
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    for (k, &r) in rel.iter().enumerate() {
+        let s = c.sigmas[k % points];
+        if r.is_finite() && s > 0.0 {
+            xs.push(s);
+            ys.push(r);
+        }
+    }
+    if xs.is_empty() {
+        return None;
+    }
+    let lo = xs.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = xs.iter().copied().fold(0.0, f64::max);
+    let mut sorted = ys.clone();
+    sorted.sort_by(f64::total_cmp);
+    let top = sorted[(sorted.len() - 1) * 99 / 100].max(1e-6) * 1.05;
+    // One bin per step of the schedule would leave gaps; a log grid does not.
+    let x_edges = log_edges(lo / 1.05, hi * 1.05, BINS);
+    let y_edges = linear_edges(0.0, top, BINS);
+    let counts = histogram2d(&xs, &ys, &x_edges, &y_edges);
+    let path: Vec<(f64, f64)> = (0..points)
+        .map(|n| (c.sigmas[n], rel[n]))
+        .filter(|(s, r)| *s > 0.0 && r.is_finite())
+        .collect();
+    Some(Figure {
+        title: format!(
+            "{}, {}: |D(x_n) - proj_K(x_n)| / dist_K(x_n) over {} trajectories",
+            c.data, c.sampler, c.n
+        ),
+        x_label: "sigma".into(),
+        y_label: "relative error".into(),
+        log_x: true,
+        reverse_x: true,
+        heatmap: Some(Heatmap {
+            label: "states".into(),
+            x_edges,
+            y_edges,
+            counts,
+            log_counts: true,
+        }),
+        lines: vec![Lines {
+            label: "trajectory 0".into(),
+            paths: vec![path],
+            arrows: false,
+        }],
+        ..Figure::default()
+    })
+}
+
+/// The share of final samples whose d1/d2 is at most each ratio, with the
+/// memorisation threshold.
+fn memorisation(config: &Config, data: &str, cases: &[&Case]) -> Figure {
+    let mut lines = Vec::new();
+    for c in cases {
+        let mut r: Vec<f64> = c
+            .measures
+            .trajectory_values("final_d1_over_d2")
+            .unwrap_or(&[])
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .collect();
+        r.sort_by(f64::total_cmp);
+        let n = r.len() as f64;
+        let path = r
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (v, (i + 1) as f64 / n))
+            .collect();
+        lines.push(Lines {
+            label: c.sampler.clone(),
+            paths: vec![path],
+            arrows: false,
+        });
+    }
+    let t = config.measures.memorised_ratio;
+    lines.push(Lines {
+        label: format!("memorised below d1/d2 = {t:.3}"),
+        paths: vec![vec![(t, 0.0), (t, 1.0)]],
+        arrows: false,
+    });
+    Figure {
+        title: format!("{data}: nearest / second-nearest training distance of final samples"),
+        x_label: "d1 / d2".into(),
+        y_label: "share of samples at most".into(),
+        lines,
+        ..Figure::default()
+    }
+}
+
+fn median(v: &[f64]) -> f64 {
+    geotraj_metrics::band(v, 1, 0.5, 0.5).mid[0]
+}
+
+/// Key numbers of the data measures, one line per case.
+pub fn summary(config: &Config, cases: &[Case]) -> String {
+    let mc = &config.measures;
+    if !mc.distance && mc.identity == 0 {
+        return String::new();
+    }
+    let mut s = String::new();
+    if mc.distance {
+        s += &format!(
+            "\n{:<16} {:<12} {:>9} {:>10} {:>10} {:>9} {:>12} {:>11} {:>10}\n",
+            "data",
+            "sampler",
+            "final d1",
+            "d1/d2",
+            "memorised",
+            "peak err",
+            "at sigma",
+            "nu range",
+            "DDIM bound"
+        );
+    }
+    for c in cases {
+        let m = &c.measures;
+        if mc.distance {
+            let d1 = m.trajectory_values("final_d1").expect("distance columns");
+            let ratio = m
+                .trajectory_values("final_d1_over_d2")
+                .expect("distance columns");
+            let mem = m.trajectory_values("memorised").expect("distance columns");
+            let share = mem.iter().sum::<f64>() / mem.len() as f64;
+            let err = m.band("rel_error", 0.5, 0.5).expect("distance columns").mid;
+            let (at, peak) = err.iter().enumerate().filter(|(_, v)| v.is_finite()).fold(
+                (0, f64::NAN),
+                |(ai, av), (i, &v)| {
+                    if av.is_nan() || v > av {
+                        (i, v)
+                    } else {
+                        (ai, av)
+                    }
+                },
+            );
+            let nu_lo = median(m.trajectory_values("min_nu").expect("distance columns"));
+            let nu_hi = median(m.trajectory_values("max_nu").expect("distance columns"));
+            let bound = m
+                .trajectory_values("max_ddim_bound_ratio")
+                .expect("distance columns")
+                .iter()
+                .copied()
+                .filter(|v| v.is_finite())
+                .fold(f64::NAN, f64::max);
+            s += &format!(
+                "{:<16} {:<12} {:>9.4} {:>10.4} {:>9.1}% {:>9.4} {:>12.4} {:>5.2}-{:<5.2} {:>10}\n",
+                c.data,
+                c.sampler,
+                median(d1),
+                median(ratio),
+                100.0 * share,
+                peak,
+                c.sigmas[at],
+                nu_lo,
+                nu_hi,
+                if bound.is_nan() {
+                    "-".to_string()
+                } else {
+                    format!("{bound:.6}")
+                }
+            );
+        }
+        if mc.identity > 0
+            && let Some(e) = m.trajectory_values("max_identity_error")
+        {
+            let worst = e
+                .iter()
+                .copied()
+                .filter(|v| v.is_finite())
+                .fold(f64::NAN, f64::max);
+            s += &format!(
+                "{} {}: mean-shift identity, largest relative error over {} trajectories: {worst:.3e}\n",
+                c.data,
+                c.sampler,
+                mc.identity.min(c.n)
+            );
+        }
+    }
+    if mc.distance {
+        s += "(medians over trajectories; peak err = largest median relative error; DDIM bound = largest dist_K(x_n+1) / bound, at most 1 by the theorem)\n";
+    }
+    s
+}
