@@ -104,23 +104,7 @@ pub fn data_measures(inp: &DataInputs) -> Columns {
     let points = t.steps() + 1;
     assert_eq!(inp.states.len(), t.n * points, "one Nearest per state");
     let each: Vec<_> = (0..t.n).into_par_iter().map(|i| one(inp, i)).collect();
-    let step = DATA_STEP_COLUMNS
-        .iter()
-        .enumerate()
-        .map(|(c, &name)| {
-            let mut col = Vec::with_capacity(t.n * points);
-            for (cols, _) in &each {
-                col.extend_from_slice(&cols[c]);
-            }
-            (name, col)
-        })
-        .collect();
-    let traj = DATA_TRAJECTORY_COLUMNS
-        .iter()
-        .enumerate()
-        .map(|(c, &name)| (name, each.iter().map(|(_, v)| v[c]).collect()))
-        .collect();
-    (step, traj)
+    crate::trajectory::gather(&each, DATA_STEP_COLUMNS, DATA_TRAJECTORY_COLUMNS)
 }
 
 /// The Gaussian mean shift m_sigma(x) = sum_i w_i y_i, w = softmax(-|x - y_i|^2 / 2 sigma^2),

@@ -144,27 +144,39 @@ fn one(t: &Trajectories, i: usize) -> (Vec<Vec<f64>>, Vec<f64>) {
     (step_cols, traj_vals)
 }
 
+/// Per-trajectory results (step columns, trajectory values) gathered into
+/// named columns: step columns trajectory-major.
+pub(crate) fn gather(
+    each: &[(Vec<Vec<f64>>, Vec<f64>)],
+    step_names: &[&'static str],
+    traj_names: &[&'static str],
+) -> crate::data_distance::Columns {
+    let step = step_names
+        .iter()
+        .enumerate()
+        .map(|(c, &name)| {
+            (
+                name,
+                each.iter()
+                    .flat_map(|(cols, _)| cols[c].iter().copied())
+                    .collect(),
+            )
+        })
+        .collect();
+    let traj = traj_names
+        .iter()
+        .enumerate()
+        .map(|(c, &name)| (name, each.iter().map(|(_, v)| v[c]).collect()))
+        .collect();
+    (step, traj)
+}
+
 /// Measures every trajectory of a run, in parallel over trajectories.
 pub fn measure(t: &Trajectories) -> Measures {
     let points = t.steps() + 1;
     let each: Vec<(Vec<Vec<f64>>, Vec<f64>)> =
         (0..t.n).into_par_iter().map(|i| one(t, i)).collect();
-    let per_step = STEP_COLUMNS
-        .iter()
-        .enumerate()
-        .map(|(c, &name)| {
-            let mut col = Vec::with_capacity(t.n * points);
-            for (cols, _) in &each {
-                col.extend_from_slice(&cols[c]);
-            }
-            (name, col)
-        })
-        .collect();
-    let per_trajectory = TRAJECTORY_COLUMNS
-        .iter()
-        .enumerate()
-        .map(|(c, &name)| (name, each.iter().map(|(_, v)| v[c]).collect()))
-        .collect();
+    let (per_step, per_trajectory) = gather(&each, STEP_COLUMNS, TRAJECTORY_COLUMNS);
     Measures {
         trajectories: t.n,
         first: 0,

@@ -256,6 +256,17 @@ pub struct DenoiserConfig {
     pub logit_tolerance: f64,
 }
 
+impl DenoiserConfig {
+    /// The optimal denoiser's settings.
+    pub fn optimal_options(&self) -> geotraj_denoise::OptimalOptions {
+        geotraj_denoise::OptimalOptions {
+            chunk: self.chunk,
+            tail: self.tail,
+            logit_tolerance: self.logit_tolerance,
+        }
+    }
+}
+
 impl Default for DenoiserConfig {
     fn default() -> Self {
         Self {

@@ -192,6 +192,34 @@ fn memorisation(config: &Config, data: &str, cases: &[&Case]) -> Figure {
     }
 }
 
+/// Chen et al.'s Obs. 3 in one line: from which sigma on the medians of
+/// |D(x_n) - x_N| and of |x_n - x_N| stay within 1 % of the median |x_N|.
+fn jump_line(c: &Case) -> String {
+    let m = &c.measures;
+    let scale = median(m.trajectory_values("final_norm").expect("geometry column"));
+    let from = |col: &str| {
+        let mid = m.band(col, 0.5, 0.5).expect("geometry column").mid;
+        let mut at = None;
+        for n in (0..mid.len()).rev() {
+            if mid[n].is_nan() {
+                continue;
+            }
+            if mid[n] > 0.01 * scale {
+                break;
+            }
+            at = Some(c.sigmas[n]);
+        }
+        at.map_or("never".to_string(), |s| format!("sigma {s:.4}"))
+    };
+    format!(
+        "{} {}: within 1% of |x_N| from x_N: D(x_n) from {}, x_n from {}\n",
+        c.data,
+        c.sampler,
+        from("denoised_to_final"),
+        from("dist_to_end")
+    )
+}
+
 fn median(v: &[f64]) -> f64 {
     geotraj_metrics::band(v, 1, 0.5, 0.5).mid[0]
 }
@@ -264,6 +292,9 @@ pub fn summary(config: &Config, cases: &[Case]) -> String {
                 }
             );
         }
+        if mc.jump {
+            s += &jump_line(c);
+        }
         if mc.identity > 0
             && let Some(e) = m.trajectory_values("max_identity_error")
         {
@@ -281,7 +312,7 @@ pub fn summary(config: &Config, cases: &[Case]) -> String {
         }
     }
     if mc.distance {
-        s += "(medians over trajectories; peak err = largest median relative error; DDIM bound = largest dist_K(x_n+1) / bound, at most 1 by the theorem)\n";
+        s += "(medians over trajectories; peak err = largest median relative error; DDIM bound = largest dist_K(x_n+1) / bound, at most 1 (+ f32 rounding) by the theorem)\n";
     }
     s
 }

@@ -9,7 +9,7 @@ use crate::load::manifold_law;
 use crate::noise::Keyed;
 use crate::run::LoadedData;
 use geotraj_data::{Manifold, Nearest};
-use geotraj_denoise::{NearestNeighbours, OptimalDenoiser, OptimalOptions};
+use geotraj_denoise::{NearestNeighbours, OptimalDenoiser};
 use geotraj_metrics::band;
 use geotraj_records::Table;
 use geotraj_sampling::{Denoiser, StepNoise, host};
@@ -70,11 +70,7 @@ fn one(
     let den = OptimalDenoiser::new(
         loaded.data.clone(),
         device.clone(),
-        OptimalOptions {
-            chunk: config.denoiser.chunk,
-            tail: config.denoiser.tail,
-            logit_tolerance: config.denoiser.logit_tolerance,
-        },
+        config.denoiser.optimal_options(),
     );
     let mut cols = vec![vec![f64::NAN; m * s]; RATIO_COLUMNS.len()];
     let mut eps = vec![0.0f32; d];

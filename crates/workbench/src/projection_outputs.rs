@@ -45,7 +45,7 @@ pub fn write(p: &ProjectionResult, tables: &Path, figures: &Path) -> Result<Vec<
         (
             "projection-manifold",
             sigma_figure(
-                "|proj_M(x_sigma) - x_0| / (sigma sqrt(k)): exact projection onto the manifold (median, 10-90%)",
+                "exact projection: |proj_M(x_sigma) - x_0| / (sigma sqrt(k)) (median, 10-90%)",
                 "ratio",
                 false,
                 each("manifold_ratio"),
@@ -54,7 +54,7 @@ pub fn write(p: &ProjectionResult, tables: &Path, figures: &Path) -> Result<Vec<
         (
             "projection-data",
             sigma_figure(
-                "|proj_K(x_sigma) - x_0| / (sigma sqrt(k)): nearest point of the finite sample K",
+                "nearest point of the sample K: |proj_K(x_sigma) - x_0| / (sigma sqrt(k))",
                 "ratio",
                 true,
                 each("data_ratio"),
@@ -63,7 +63,7 @@ pub fn write(p: &ProjectionResult, tables: &Path, figures: &Path) -> Result<Vec<
         (
             "projection-denoiser",
             sigma_figure(
-                "|D*_K(x_sigma) - proj_M(x_sigma)| / dist_M(x_sigma): optimal denoiser against exact projection",
+                "optimal denoiser vs projection: |D*_K(x_sigma) - proj_M(x_sigma)| / dist_M(x_sigma)",
                 "relative error",
                 true,
                 each("denoiser_vs_projection"),
@@ -110,5 +110,6 @@ pub fn summary(p: &ProjectionResult) -> String {
             at0("denoiser_vs_projection"),
         );
     }
-    s + "(medians: |proj - x_0| / (sigma sqrt(k)) is 1 for an exact projection of small noise)\n"
+    s + "(medians over points; for small noise an exact projection leaves the tangent part of eps, so\n \
+         the manifold ratio has mean square 1 and median 0.67 (k = 1) to 0.92 (k = 4))\n"
 }

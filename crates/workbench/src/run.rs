@@ -9,9 +9,7 @@ use crate::noise;
 use crate::outputs::OutputDirs;
 use crate::progress::Progress;
 use geotraj_data::Dataset;
-use geotraj_denoise::{
-    GaussianDenoiser, GmmDenoiser, NearestNeighbours, OptimalDenoiser, OptimalOptions,
-};
+use geotraj_denoise::{GaussianDenoiser, GmmDenoiser, NearestNeighbours, OptimalDenoiser};
 use geotraj_sampling::{Denoiser, Solver};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -293,11 +291,7 @@ pub(crate) fn build_denoiser(
         _ => Built::Optimal(OptimalDenoiser::new(
             loaded.data.clone(),
             device.clone(),
-            OptimalOptions {
-                chunk: config.denoiser.chunk,
-                tail: config.denoiser.tail,
-                logit_tolerance: config.denoiser.logit_tolerance,
-            },
+            config.denoiser.optimal_options(),
         )),
     }
 }
