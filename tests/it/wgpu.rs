@@ -12,14 +12,22 @@ use std::sync::Arc;
 /// Largest difference between wgpu and CPU states, relative to max(1, |x|).
 const CROSS_DEVICE_TOLERANCE: f32 = 1e-4;
 
-#[test]
-fn wgpu_matches_cpu_on_a_whole_trajectory() {
-    let gpu = match Device::wgpu_options().init() {
+/// The process's one wgpu device: burn registers its runtime once, so a
+/// second `init` in the same test binary fails.
+fn gpu() -> Device {
+    static GPU: std::sync::OnceLock<Device> = std::sync::OnceLock::new();
+    GPU.get_or_init(|| match Device::wgpu_options().init() {
         Ok(d) => d,
         Err(e) => {
             panic!("no wgpu adapter (run scripts/setup.sh for a software Vulkan driver): {e}")
         }
-    };
+    })
+    .clone()
+}
+
+#[test]
+fn wgpu_matches_cpu_on_a_whole_trajectory() {
+    let gpu = gpu();
     let data = Arc::new(shapes(300, 4));
     let sigmas = Schedule::Edm { rho: 7.0 }
         .sigmas(5, 0.002, 80.0, ScheduleEnd::Zero)
@@ -62,4 +70,33 @@ fn auto_never_picks_a_software_adapter() {
             chosen.description
         ),
     }
+}
+
+#[test]
+fn nearest_neighbours_on_wgpu_are_the_cpu_ones_exactly() {
+    use geotraj::denoise::NearestNeighbours;
+    let gpu = gpu();
+    let data = Arc::new(shapes(300, 5));
+    // Queries far from the data (sigma = 80) and close to it (sigma = 0.01).
+    let z = noise(16, data.d);
+    let x: Vec<f32> = z
+        .iter()
+        .enumerate()
+        .map(|(k, &v)| {
+            let row = data.row(k / data.d % data.n)[k % data.d];
+            if k / data.d < 8 {
+                80.0 * v
+            } else {
+                row + 0.01 * v
+            }
+        })
+        .collect();
+    let on_cpu = NearestNeighbours::new(data.clone(), cpu(), 128)
+        .query(&x, 16)
+        .unwrap();
+    let on_gpu = NearestNeighbours::new(data, gpu, 128)
+        .query(&x, 16)
+        .unwrap();
+    // The winner and the distances come from the same f64 re-scoring.
+    assert_eq!(on_cpu, on_gpu);
 }
