@@ -251,6 +251,31 @@ steps = 3
     let (shape, _) = read_npy_f32(&out.join("samples-cifar10-euler-3.npy")).unwrap();
     assert_eq!(shape, [2, 3072]);
 
+    // Any IDX image file by name (EMNIST-style), the last rows held out.
+    let mut idx = vec![0u8, 0, 8, 3, 0, 0, 0, 5, 0, 0, 0, 4, 0, 0, 0, 4];
+    idx.extend((0..5 * 16).map(|p| (p * 3) as u8));
+    let images = dir.0.join("emnist-letters-train-images-idx3-ubyte");
+    std::fs::write(&images, &idx).unwrap();
+    let text_idx = format!(
+        r#"
+name = "i"
+trajectories = 2
+[[data]]
+kind = "idx"
+images = {:?}
+held_out = 2
+[[sampler]]
+solver = "euler"
+steps = 3
+"#,
+        images.display().to_string()
+    );
+    let out = run_to(&dir.0, "i", &text_idx);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(json["data"][0]["n"], 3, "5 images, 2 held out");
+    assert_eq!(json["data"][0]["d"], 16);
+
     // A truncated file is one error naming the file and the offset.
     std::fs::write(&cifar, &bin[..3073 + 100]).unwrap();
     let cfg = dir.0.join("bad.toml");

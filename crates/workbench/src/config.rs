@@ -112,6 +112,11 @@ pub enum DataSource {
         #[serde(default)]
         split: SplitName,
     },
+    /// One IDX image file (any name, e.g. EMNIST's), with optional labels.
+    Idx {
+        images: PathBuf,
+        labels: Option<PathBuf>,
+    },
     /// A float32/float64 .npy matrix, n x d.
     Npy { path: PathBuf },
     /// One array of a NumPy .npz archive (`key`: needed when it holds several).
@@ -746,10 +751,13 @@ impl Config {
             if let Some(h) = d.held_out {
                 if !matches!(
                     d.source,
-                    DataSource::Npy { .. } | DataSource::Npz { .. } | DataSource::PngFolder { .. }
+                    DataSource::Npy { .. }
+                        | DataSource::Npz { .. }
+                        | DataSource::PngFolder { .. }
+                        | DataSource::Idx { .. }
                 ) {
                     return Err(format!(
-                        "data[{i}].held_out: only for npy, npz and png-folder data ({} has its own held-out draw or split)",
+                        "data[{i}].held_out: only for idx, npy, npz and png-folder data ({} has its own held-out draw or split)",
                         d.source.kind()
                     ));
                 }
@@ -881,6 +889,7 @@ impl DataSource {
         match self {
             DataSource::FashionMnist { .. } => "fashion-mnist",
             DataSource::MnistIdx { .. } => "mnist-idx",
+            DataSource::Idx { .. } => "idx",
             DataSource::Npy { .. } => "npy",
             DataSource::Npz { .. } => "npz",
             DataSource::Cifar10 { .. } => "cifar10",

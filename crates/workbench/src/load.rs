@@ -134,6 +134,9 @@ fn generate(
         DataSource::MnistIdx { path, split: s } => {
             geotraj_data::load_mnist_dir(path, split(*s), "mnist-idx")
         }
+        DataSource::Idx { images, labels } => {
+            geotraj_data::load_idx_images(images, labels.as_deref())
+        }
         DataSource::Npy { path } => geotraj_data::load_npy_dataset(path),
         DataSource::Npz { path, key } => geotraj_data::load_npz_dataset(path, key.as_deref()),
         DataSource::Cifar10 { path, split: s } => geotraj_data::load_cifar10(path, split(*s)),
