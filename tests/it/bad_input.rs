@@ -59,6 +59,39 @@ fn config_errors_name_the_key() {
     assert!(e.starts_with("schedule.sigmas"), "{e}");
 }
 
+#[test]
+fn data_measure_and_projection_errors_name_the_key() {
+    let e = parse_err(&format!("{GOOD}[measures]\njump = true\n"));
+    assert!(e.starts_with("measures.jump"), "{e}");
+    let e = parse_err(&format!(
+        "{}[measures]\nidentity = 2\n",
+        GOOD.replace("solver = \"euler\"", "solver = \"heun\"")
+    ));
+    assert!(
+        e.starts_with("measures.identity") && e.contains("heun"),
+        "{e}"
+    );
+    let e = parse_err(&format!("{GOOD}[measures]\nmemorised_ratio = 1.5\n"));
+    assert!(e.starts_with("measures.memorised_ratio"), "{e}");
+    let e = parse_err(&format!("{GOOD}[[figure]]\nkind = \"nu\"\n"));
+    assert!(e.contains("measures.distance"), "{e}");
+    let e = parse_err(&GOOD.replace("n = 100", "n = 100\nheld_out = 10"));
+    assert!(e.starts_with("data[0].held_out"), "{e}");
+    let sphere = "name = \"p\"\n[[data]]\nkind = \"sphere\"\nk = 3\nambient = 3\n[projection]\n";
+    let e = parse_err(sphere);
+    assert!(e.starts_with("data[0].ambient") && e.contains('4'), "{e}");
+    let e = parse_err(&format!("{GOOD}[projection]\n"));
+    assert!(
+        e.starts_with("data[0].kind") && e.contains("manifold"),
+        "{e}"
+    );
+    let e = parse_err(&sphere.replace("ambient = 3", "ambient = 8").replace(
+        "[projection]\n",
+        "[projection]\nsigma_min = 2.0\nsigma_max = 1.0\n",
+    ));
+    assert!(e.starts_with("projection.sigma_min"), "{e}");
+}
+
 fn run_config(dir: &Path, text: &str) -> Result<(), String> {
     let path = dir.join("exp.toml");
     std::fs::write(&path, text).unwrap();

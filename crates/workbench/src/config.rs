@@ -654,6 +654,12 @@ impl ProjectionConfig {
         if !config.sampler.is_empty() || config.sweep.is_some() {
             return Err("projection: a [projection] run takes no [[sampler]] or [sweep]".into());
         }
+        if !config.figure.is_empty() {
+            return Err("figure: a [projection] run draws its own figures".into());
+        }
+        if config.measures != MeasuresConfig::default() {
+            return Err("measures: trajectory measures do not apply to a [projection] run".into());
+        }
         Ok(())
     }
 
