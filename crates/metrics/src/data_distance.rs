@@ -70,7 +70,12 @@ fn one(inp: &DataInputs, i: usize) -> (Vec<Vec<f64>>, Vec<f64>) {
             // x_{n+1} - proj = a (x_n - proj) + (1 - a)(r_n - proj), so
             // dist_K(x_{n+1}) <= (a + (1 - a) eta_n) dist_K(x_n).
             let a = t.sigmas[n + 1] / t.sigmas[n];
-            bound[n] = dist[n + 1] / ((a + (1.0 - a) * eta) * dist[n]);
+            let b = (a + (1.0 - a) * eta) * dist[n];
+            // A zero bound (last step to sigma = 0 with D = proj_K) leaves
+            // only f32 rounding in dist_K(x_{n+1}): no ratio to report.
+            if b > 0.0 {
+                bound[n] = dist[n + 1] / b;
+            }
         }
         if let Some(dn) = inp.denoised {
             den_dist[n] = dn[i * points + n].d1;
