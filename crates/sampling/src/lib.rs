@@ -4,6 +4,7 @@
 
 pub mod denoiser;
 pub mod error;
+pub mod gits;
 pub mod host;
 pub mod record;
 pub mod reference;
@@ -15,6 +16,7 @@ pub mod trajectories;
 pub use burn::tensor::{Device, Tensor};
 pub use denoiser::Denoiser;
 pub use error::SampleError;
+pub use gits::{GitsCost, GitsOptions, gits_costs, gits_path, gits_schedule};
 pub use record::StepNoise;
 pub use reference::{ReferenceOptions, ReferenceSolve, reference_solve};
 pub use sample::{SampleOptions, nfe, sample};
