@@ -56,6 +56,8 @@ pub const TRAJECTORY_COLUMNS: &[&str] = &[
     "denoised_max_deviation",
     "denoised_max_rel_deviation",
     "final_norm",
+    "monotone_share",
+    "denoised_monotone_share",
 ];
 
 fn nanmax(v: &[f64]) -> f64 {
@@ -63,6 +65,21 @@ fn nanmax(v: &[f64]) -> f64 {
         .copied()
         .filter(|x| x.is_finite())
         .fold(f64::NAN, f64::max)
+}
+
+/// Share of consecutive steps over which a distance to the end does not grow
+/// (Chen et al., Obs. 2: the denoising trajectory's falls monotonically).
+fn monotone_share(dist: &[f64]) -> f64 {
+    let pairs: Vec<bool> = dist
+        .windows(2)
+        .filter(|w| w[0].is_finite() && w[1].is_finite())
+        .map(|w| w[1] <= w[0])
+        .collect();
+    if pairs.is_empty() {
+        f64::NAN
+    } else {
+        pairs.iter().filter(|&&b| b).count() as f64 / pairs.len() as f64
+    }
 }
 
 fn nanmean(v: &[f64]) -> f64 {
@@ -109,6 +126,8 @@ fn one(t: &Trajectories, i: usize) -> (Vec<Vec<f64>>, Vec<f64>) {
             cos_eps[n] = dot(&eps, &to_end) / (ne * nt);
         }
     }
+    let monotone = monotone_share(&s.dist_to_end);
+    let denoised_monotone = monotone_share(&r.dist_to_end);
     let step_cols = vec![
         s.deviation.clone(),
         s.rel_deviation.clone(),
@@ -140,6 +159,8 @@ fn one(t: &Trajectories, i: usize) -> (Vec<Vec<f64>>, Vec<f64>) {
         nanmax(&r.deviation),
         nanmax(&r.rel_deviation),
         norm32(last),
+        monotone,
+        denoised_monotone,
     ];
     (step_cols, traj_vals)
 }
@@ -285,5 +306,15 @@ impl Measures {
             t = t.with_f64(name, col.clone());
         }
         t
+    }
+}
+
+#[cfg(test)]
+mod monotone_tests {
+    #[test]
+    fn monotone_share_counts_falling_steps() {
+        assert_eq!(super::monotone_share(&[4.0, 3.0, 3.5, 1.0, 0.0, 0.0]), 0.8);
+        assert!(super::monotone_share(&[2.0, f64::NAN, 1.0]).is_nan());
+        assert_eq!(super::monotone_share(&[1.0, 0.5]), 1.0);
     }
 }

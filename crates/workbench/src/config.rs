@@ -517,6 +517,8 @@ pub enum FigureKind {
     Memorisation,
     /// The mean-shift identity error of each Euler step against sigma.
     Identity,
+    /// cos(eps_n, x_n - x_N) against sigma (Chen et al., Fig. 14a).
+    Direction,
 }
 
 impl FigureKind {

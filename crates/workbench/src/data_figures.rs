@@ -1,6 +1,6 @@
-//! Figures and summary lines of the data-relative measures: Permenter &
-//! Yuan's error model, Chen et al.'s denoising jump and mean-shift identity,
-//! memorisation of final samples.
+//! Figures a config asks for by kind, and the summary lines of the
+//! data-relative measures: Permenter & Yuan's error model, Chen et al.'s
+//! denoising jump, direction and mean-shift identity, memorisation.
 
 use crate::cases::Case;
 use crate::config::{Config, FigureKind};
@@ -77,6 +77,18 @@ pub fn figures(config: &Config, data: &str, d: usize, cases: &[&Case]) -> Vec<(S
             FigureKind::Memorisation => out.push((
                 format!("memorisation-{data}"),
                 memorisation(config, data, cases),
+            )),
+            FigureKind::Direction => out.push((
+                format!("direction-{data}"),
+                figure(
+                    format!("{data}: cos(eps_n, x_n - x_N) (median, 10-90%)"),
+                    "cosine",
+                    false,
+                    cases
+                        .iter()
+                        .map(|c| band(c, "cos_eps_to_end", c.sampler.clone()))
+                        .collect(),
+                ),
             )),
             FigureKind::Identity => out.push((
                 format!("identity-{data}"),

@@ -309,20 +309,31 @@ pub fn summary(run: &Run) -> String {
             .expect("a per-trajectory measure named in outputs.rs exists")
     };
     let mut s = format!(
-        "{:<16} {:<12} {:>5} {:>14} {:>14} {:>12} {:>8}\n",
-        "data", "sampler", "NFE", "max dev/chord", "D max dev/ch", "straightness", "seconds"
+        "{:<16} {:<12} {:>5} {:>14} {:>14} {:>12} {:>7} {:>7} {:>8}\n",
+        "data",
+        "sampler",
+        "NFE",
+        "max dev/chord",
+        "D max dev/ch",
+        "straightness",
+        "x mono",
+        "D mono",
+        "seconds"
     );
     for c in &run.cases {
         s += &format!(
-            "{:<16} {:<12} {:>5} {:>14.5} {:>14.5} {:>12.6} {:>8.2}\n",
+            "{:<16} {:<12} {:>5} {:>14.5} {:>14.5} {:>12.6} {:>7.3} {:>7.3} {:>8.2}\n",
             c.data,
             c.sampler,
             c.nfe,
             median(c, "max_rel_deviation"),
             median(c, "denoised_max_rel_deviation"),
             median(c, "straightness"),
+            median(c, "monotone_share"),
+            median(c, "denoised_monotone_share"),
             c.seconds
         );
     }
+    s += "(medians over trajectories; mono = share of steps over which the distance to the end does not grow)\n";
     s + &crate::data_figures::summary(&run.config, &run.cases)
 }
