@@ -30,6 +30,10 @@ steps = 8
 distance = true
 jump = true
 identity = 3
+lowdim = true
+views = 3
+[[figure]]
+kind = "low-dim"
 [[figure]]
 kind = "error-histogram"
 [[figure]]
@@ -133,6 +137,24 @@ fn distances_bound_and_identity_along_streamed_trajectories() {
         .filter(|&k| r_end[k] < x_end[k])
         .count();
     assert!(better >= 10 * 7 * 9 / 10, "{better}");
+
+    // Low-dimensional structure: cumulative ratios in [0, 1], and the 3-D
+    // view of the first 3 trajectories starts at the origin and ends on the
+    // chord axis at the chord's length.
+    let e2 = f64s(&trajs, "explained_2");
+    assert!(
+        e2.iter().all(|v| (0.99..=1.0 + 1e-12).contains(v)),
+        "{e2:?}"
+    );
+    let views = read_parquet(&out.join("views.parquet")).unwrap();
+    assert_eq!(views.len(), 3 * 9);
+    let (c1, c2, c3) = (f64s(&views, "c1"), f64s(&views, "c2"), f64s(&views, "c3"));
+    let chord = f64s(&trajs, "chord");
+    for i in 0..3 {
+        assert_eq!((c1[i * 9], c2[i * 9], c3[i * 9]), (0.0, 0.0, 0.0));
+        assert!((c1[i * 9 + 8] - chord[i]).abs() < 1e-3 * chord[i]);
+        assert!(c2[i * 9 + 8].abs() < 1e-3 * chord[i]);
+    }
 
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();

@@ -10,7 +10,10 @@ use crate::progress::Progress;
 use crate::run::{Built, LoadedData};
 use geotraj_data::Nearest;
 use geotraj_denoise::NearestNeighbours;
-use geotraj_metrics::{DataInputs, Measures, data_measures, identity_errors, measure};
+use geotraj_metrics::{
+    DataInputs, Measures, data_measures, identity_errors, joint_view3d, measure, trajectory_pca,
+    view3d,
+};
 use geotraj_records::{Table, TableStream};
 use geotraj_sampling::{SampleOptions, Solver, Trajectories, sample};
 use std::path::Path;
@@ -36,12 +39,24 @@ pub struct Case {
     /// x_N of every trajectory, n x d.
     pub final_samples: Vec<f32>,
     pub measures: Measures,
+    /// With `measures.lowdim`: the 3-D view of the first trajectories.
+    pub views: Vec<View>,
     pub seconds: f64,
     /// Of `seconds`, the time spent on nearest neighbours and the identity check.
     pub measure_seconds: f64,
     /// Rows the optimal denoiser decided on exact distances, and candidates re-scored.
     pub exact_rows: usize,
     pub exact_candidates: usize,
+}
+
+/// One point of the 3-D view: its own (chord axis + top-2 PCs of the
+/// orthogonal part) and the joint one over all drawn trajectories.
+#[derive(Debug, Clone, Copy)]
+pub struct View {
+    pub trajectory: usize,
+    pub step: usize,
+    pub own: [f64; 3],
+    pub joint: [f64; 3],
 }
 
 /// The step and trajectory tables, growing under temporary names until
@@ -151,6 +166,27 @@ fn measure_data(
             memorised_ratio: mc.memorised_ratio,
         }));
     }
+    if mc.lowdim {
+        let points = t.steps() + 1;
+        let mut err = Vec::with_capacity(t.n * points);
+        let mut ex = [vec![], vec![], vec![]];
+        for i in 0..t.n {
+            let p = trajectory_pca(t, i);
+            err.extend(p.top2_error);
+            for (k, e) in ex.iter_mut().enumerate() {
+                e.push(p.explained[k]);
+            }
+        }
+        let [e1, e2, e3] = ex;
+        m.extend((
+            vec![("top2_error", err)],
+            vec![
+                ("explained_1", e1),
+                ("explained_2", e2),
+                ("explained_3", e3),
+            ],
+        ));
+    }
     if mc.identity > 0 {
         let points = t.steps() + 1;
         let mut col = vec![f64::NAN; t.n * points];
@@ -170,6 +206,25 @@ fn measure_data(
         ));
     }
     Ok(())
+}
+
+/// The 3-D views of the first `count` trajectories of the first batch.
+fn views_of(head: &Trajectories, count: usize) -> Vec<View> {
+    let drawn: Vec<usize> = (0..head.n.min(count)).collect();
+    let joint = joint_view3d(head, &drawn);
+    let points = head.steps() + 1;
+    let mut out = Vec::new();
+    for &i in &drawn {
+        for (step, own) in view3d(head, i).into_iter().enumerate() {
+            out.push(View {
+                trajectory: i,
+                step,
+                own,
+                joint: joint[i * points + step],
+            });
+        }
+    }
+    out
 }
 
 /// Samples and measures one case batch by batch, appending to `streams`.
@@ -232,6 +287,11 @@ pub fn run_case(
         }
     }
     let head = head.expect("at least one trajectory");
+    let views = if config.measures.lowdim {
+        views_of(&head, config.measures.views)
+    } else {
+        Vec::new()
+    };
     let after = inp.denoiser.stats();
     Ok(Case {
         data: data.clone(),
@@ -245,6 +305,7 @@ pub fn run_case(
         head,
         final_samples,
         measures: all.expect("at least one batch"),
+        views,
         seconds: t0.elapsed().as_secs_f64(),
         measure_seconds,
         exact_rows: after.0 - before.0,

@@ -519,6 +519,9 @@ pub enum FigureKind {
     Identity,
     /// cos(eps_n, x_n - x_N) against sigma (Chen et al., Fig. 14a).
     Direction,
+    /// Top-2 PCA reconstruction error against sigma, and the 3-D views of
+    /// the first trajectories drawn from two sides.
+    LowDim,
 }
 
 impl FigureKind {
@@ -552,6 +555,16 @@ pub struct MeasuresConfig {
     /// Check the mean-shift identity on this many trajectories (euler, optimal).
     #[serde(default)]
     pub identity: usize,
+    /// Per-trajectory PCA of the states (explained variance, top-2 error)
+    /// and the 3-D view of the first `views` trajectories.
+    #[serde(default)]
+    pub lowdim: bool,
+    #[serde(default = "default_views")]
+    pub views: usize,
+}
+
+fn default_views() -> usize {
+    30
 }
 
 impl Default for MeasuresConfig {
@@ -561,6 +574,8 @@ impl Default for MeasuresConfig {
             jump: false,
             memorised_ratio: default_memorised_ratio(),
             identity: 0,
+            lowdim: false,
+            views: default_views(),
         }
     }
 }
@@ -591,7 +606,7 @@ impl MeasuresConfig {
                 ));
             }
         }
-        if (self.distance || self.identity > 0) && config.sweep.is_some() {
+        if (self.distance || self.identity > 0 || self.lowdim) && config.sweep.is_some() {
             return Err("measures: data measures are for trajectory runs, not sweeps".into());
         }
         Ok(())
@@ -843,6 +858,11 @@ impl Config {
                 return Err(format!(
                     "figure[{i}].kind: {:?} needs measures.distance = true",
                     f.kind
+                ));
+            }
+            if f.kind == FigureKind::LowDim && !self.measures.lowdim {
+                return Err(format!(
+                    "figure[{i}].kind: \"low-dim\" needs measures.lowdim = true"
                 ));
             }
             if f.kind == FigureKind::Identity && self.measures.identity == 0 {

@@ -8,6 +8,7 @@ pub mod data_figures;
 pub mod device;
 pub mod field_figures;
 pub mod load;
+pub mod lowdim_outputs;
 pub mod memory;
 pub mod noise;
 pub mod outputs;

@@ -1,6 +1,7 @@
 //! Writes a finished run: tables, samples, figures, then run.json last.
 //! Every file is written under a temporary name and renamed into place.
 
+use crate::config::FigureKind;
 use crate::run::{Case, Run};
 use geotraj_plots::{Band, Figure, Scatter, render};
 use geotraj_records::{write_json, write_npy};
@@ -198,6 +199,12 @@ pub fn write(run: &mut Run, argv: &[String]) -> Result<Vec<PathBuf>, String> {
 /// The trajectory run's tables, samples and standard figures.
 fn write_cases(run: &Run, dirs: &OutputDirs) -> Result<Vec<PathBuf>, String> {
     let mut written = Vec::new();
+    if run.config.measures.lowdim {
+        written.extend(crate::lowdim_outputs::write_views(
+            &run.cases,
+            &dirs.tables,
+        )?);
+    }
     for c in &run.cases {
         let path = dirs
             .tables
@@ -213,6 +220,14 @@ fn write_cases(run: &Run, dirs: &OutputDirs) -> Result<Vec<PathBuf>, String> {
             .collect();
         let mut figs = figures_for(&loaded.label, &cases);
         figs.extend(scatter_for(run, &loaded.label, &cases));
+        if run
+            .config
+            .figure
+            .iter()
+            .any(|f| f.kind == FigureKind::LowDim)
+        {
+            figs.extend(crate::lowdim_outputs::figures(&loaded.label, &cases));
+        }
         figs.extend(crate::data_figures::figures(
             &run.config,
             &loaded.label,
@@ -335,5 +350,8 @@ pub fn summary(run: &Run) -> String {
         );
     }
     s += "(medians over trajectories; mono = share of steps over which the distance to the end does not grow)\n";
+    if run.config.measures.lowdim {
+        s += &crate::lowdim_outputs::summary(&run.cases);
+    }
     s + &crate::data_figures::summary(&run.config, &run.cases)
 }
