@@ -92,11 +92,7 @@ fn one(inp: &DataInputs, i: usize) -> (Vec<Vec<f64>>, Vec<f64>) {
         last.d2,
         ratio,
         f64::from(u8::from(ratio < inp.memorised_ratio)),
-        bound
-            .iter()
-            .copied()
-            .filter(|v| v.is_finite())
-            .fold(f64::NAN, f64::max),
+        crate::nanmax(&bound),
         min_nu,
         max_nu,
     ];

@@ -17,4 +17,4 @@ pub use data_distance::{DataInputs, data_measures, identity_errors, mean_shift};
 pub use geometry::{PathGeometry, path_geometry};
 pub use lowdim::{TrajectoryPca, joint_view3d, trajectory_pca, view3d};
 pub use quality::{FeatureStats, Pca, frechet_distance, sliced_w2};
-pub use trajectory::{Measures, measure};
+pub use trajectory::{Measures, measure, nanmax};

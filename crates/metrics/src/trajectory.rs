@@ -60,7 +60,8 @@ pub const TRAJECTORY_COLUMNS: &[&str] = &[
     "denoised_monotone_share",
 ];
 
-fn nanmax(v: &[f64]) -> f64 {
+/// The largest finite value, NaN when there is none.
+pub fn nanmax(v: &[f64]) -> f64 {
     v.iter()
         .copied()
         .filter(|x| x.is_finite())
@@ -237,11 +238,6 @@ impl Measures {
         self.trajectories += other.trajectories;
     }
 
-    /// A per-step column by name, trajectory-major.
-    pub fn step_values(&self, name: &str) -> Option<&[f64]> {
-        self.step_column(name)
-    }
-
     /// A per-trajectory column by name.
     pub fn trajectory_values(&self, name: &str) -> Option<&[f64]> {
         self.per_trajectory
@@ -250,7 +246,8 @@ impl Measures {
             .map(|(_, v)| v.as_slice())
     }
 
-    fn step_column(&self, name: &str) -> Option<&[f64]> {
+    /// A per-step column by name, trajectory-major.
+    pub fn step_values(&self, name: &str) -> Option<&[f64]> {
         self.per_step
             .iter()
             .find(|(n, _)| *n == name)
@@ -259,15 +256,13 @@ impl Measures {
 
     /// Median over trajectories of a per-trajectory measure (NaN ignored).
     pub fn trajectory_median(&self, name: &str) -> Option<f64> {
-        self.per_trajectory
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| band(v, 1, 0.5, 0.5).mid[0])
+        self.trajectory_values(name)
+            .map(|v| band(v, 1, 0.5, 0.5).mid[0])
     }
 
     /// Median and [q_lo, q_hi] band of a per-step measure over trajectories.
     pub fn band(&self, name: &str, q_lo: f64, q_hi: f64) -> Option<Band> {
-        self.step_column(name)
+        self.step_values(name)
             .map(|v| band(v, self.points, q_lo, q_hi))
     }
 

@@ -11,17 +11,13 @@ use crate::run::{Built, LoadedData};
 use geotraj_data::Nearest;
 use geotraj_denoise::NearestNeighbours;
 use geotraj_metrics::{
-    DataInputs, Measures, data_measures, identity_errors, joint_view3d, measure, trajectory_pca,
-    view3d,
+    DataInputs, Measures, data_measures, identity_errors, joint_view3d, measure, nanmax,
+    trajectory_pca, view3d,
 };
 use geotraj_records::{Table, TableStream};
 use geotraj_sampling::{SampleOptions, Solver, Trajectories, sample};
 use std::path::Path;
 use std::time::Instant;
-
-/// Rows of one nearest-neighbour query: bounds its device memory to
-/// QUERY_ROWS x chunk scores.
-const QUERY_ROWS: usize = 1024;
 
 /// One (data set, sampler) pair, sampled and measured.
 pub struct Case {
@@ -29,12 +25,7 @@ pub struct Case {
     pub sampler: String,
     pub solver: Solver,
     pub n: usize,
-    pub d: usize,
-    pub steps: usize,
-    pub nfe: usize,
-    /// The recorded schedule (with 0 after a final jump).
-    pub sigmas: Vec<f64>,
-    /// The first batch of trajectories, whole.
+    /// The first batch of trajectories, whole (its schedule and NFE are every batch's).
     pub head: Trajectories,
     /// x_N of every trajectory, n x d.
     pub final_samples: Vec<f32>,
@@ -57,6 +48,25 @@ pub struct View {
     pub step: usize,
     pub own: [f64; 3],
     pub joint: [f64; 3],
+}
+
+impl Case {
+    /// The recorded schedule (with 0 after a final jump).
+    pub fn sigmas(&self) -> &[f64] {
+        &self.head.sigmas
+    }
+
+    pub fn steps(&self) -> usize {
+        self.head.steps()
+    }
+
+    pub fn nfe(&self) -> usize {
+        self.head.nfe()
+    }
+
+    pub fn d(&self) -> usize {
+        self.head.d
+    }
 }
 
 /// The step and trajectory tables, growing under temporary names until
@@ -115,30 +125,32 @@ fn with_case(
     t
 }
 
-/// Nearest data points of `rows` states, in pieces of QUERY_ROWS.
-fn search(nn: &NearestNeighbours, x: &[f32], d: usize) -> Result<Vec<Nearest>, String> {
-    let mut out = Vec::with_capacity(x.len() / d);
-    for piece in x.chunks(QUERY_ROWS * d) {
-        out.extend(
-            nn.query(piece, piece.len() / d)
-                .map_err(|e| e.to_string())?,
-        );
-    }
-    Ok(out)
-}
-
-/// r_n at every point of every trajectory (zeros where there is none), laid
-/// out like the states so one search covers them.
-fn denoised_grid(t: &Trajectories) -> Vec<f32> {
+/// Nearest data points of every r_n, laid out like the states; points
+/// without an evaluation at x_n keep a NaN placeholder that `data_measures`
+/// never reads. (The search bounds its own device memory per pass.)
+fn search_denoised(nn: &NearestNeighbours, t: &Trajectories) -> Result<Vec<Nearest>, String> {
     let points = t.steps() + 1;
-    let mut out = vec![0.0f32; t.n * points * t.d];
+    let (mut at, mut rows) = (Vec::new(), Vec::new());
     for i in 0..t.n {
         for (n, r) in t.denoised(i) {
-            let off = (i * points + n) * t.d;
-            out[off..off + t.d].copy_from_slice(r);
+            at.push(i * points + n);
+            rows.extend_from_slice(r);
         }
     }
-    out
+    let none = Nearest {
+        i1: usize::MAX,
+        d1: f64::NAN,
+        i2: usize::MAX,
+        d2: f64::NAN,
+    };
+    let mut out = vec![none; t.n * points];
+    if !at.is_empty() {
+        let found = nn.query(&rows, at.len()).map_err(|e| e.to_string())?;
+        for (k, f) in at.into_iter().zip(found) {
+            out[k] = f;
+        }
+    }
+    Ok(out)
 }
 
 /// The data-relative measures of one batch, added to its measures.
@@ -151,9 +163,11 @@ fn measure_data(
 ) -> Result<(), String> {
     let mc = &config.measures;
     if let Some(nn) = inp.nearest {
-        let states = search(nn, &t.states, t.d)?;
+        let states = nn
+            .query(&t.states, t.n * (t.steps() + 1))
+            .map_err(|e| e.to_string())?;
         let denoised = if mc.jump {
-            Some(search(nn, &denoised_grid(t), t.d)?)
+            Some(search_denoised(nn, t)?)
         } else {
             None
         };
@@ -193,11 +207,7 @@ fn measure_data(
         let mut worst = vec![f64::NAN; t.n];
         for i in 0..t.n.min(mc.identity.saturating_sub(first)) {
             let e = identity_errors(t, i, &inp.loaded.data);
-            worst[i] = e
-                .iter()
-                .copied()
-                .filter(|v| v.is_finite())
-                .fold(f64::NAN, f64::max);
+            worst[i] = nanmax(&e);
             col[i * points..(i + 1) * points].copy_from_slice(&e);
         }
         m.extend((
@@ -298,10 +308,6 @@ pub fn run_case(
         sampler: inp.label.clone(),
         solver: inp.solver,
         n,
-        d,
-        steps: head.steps(),
-        nfe: head.nfe(),
-        sigmas: head.sigmas.clone(),
         head,
         final_samples,
         measures: all.expect("at least one batch"),

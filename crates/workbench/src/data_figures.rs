@@ -5,6 +5,7 @@
 use crate::cases::Case;
 use crate::config::{Config, FigureKind};
 use crate::outputs::{band, figure};
+use geotraj_metrics::nanmax;
 use geotraj_plots::{Figure, Heatmap, Lines, histogram2d, linear_edges, log_edges};
 
 /// Bins of the error histogram along each axis.
@@ -116,7 +117,7 @@ fn error_histogram(c: &Case) -> Option<Figure> {
     let points = m.points;
     let (mut xs, mut ys) = (Vec::new(), Vec::new());
     for (k, &r) in rel.iter().enumerate() {
-        let s = c.sigmas[k % points];
+        let s = c.sigmas()[k % points];
         if r.is_finite() && s > 0.0 {
             xs.push(s);
             ys.push(r);
@@ -135,7 +136,7 @@ fn error_histogram(c: &Case) -> Option<Figure> {
     let y_edges = linear_edges(0.0, top, BINS);
     let counts = histogram2d(&xs, &ys, &x_edges, &y_edges);
     let path: Vec<(f64, f64)> = (0..points)
-        .map(|n| (c.sigmas[n], rel[n]))
+        .map(|n| (c.sigmas()[n], rel[n]))
         .filter(|(s, r)| *s > 0.0 && r.is_finite())
         .collect();
     Some(Figure {
@@ -208,7 +209,7 @@ fn memorisation(config: &Config, data: &str, cases: &[&Case]) -> Figure {
 /// |D(x_n) - x_N| and of |x_n - x_N| stay within 1 % of the median |x_N|.
 fn jump_line(c: &Case) -> String {
     let m = &c.measures;
-    let scale = median(m.trajectory_values("final_norm").expect("geometry column"));
+    let scale = m.trajectory_median("final_norm").expect("geometry column");
     let from = |col: &str| {
         let mid = m.band(col, 0.5, 0.5).expect("geometry column").mid;
         let mut at = None;
@@ -219,7 +220,7 @@ fn jump_line(c: &Case) -> String {
             if mid[n] > 0.01 * scale {
                 break;
             }
-            at = Some(c.sigmas[n]);
+            at = Some(c.sigmas()[n]);
         }
         at.map_or("never".to_string(), |s| format!("sigma {s:.4}"))
     };
@@ -230,10 +231,6 @@ fn jump_line(c: &Case) -> String {
         from("denoised_to_final"),
         from("dist_to_end")
     )
-}
-
-fn median(v: &[f64]) -> f64 {
-    geotraj_metrics::band(v, 1, 0.5, 0.5).mid[0]
 }
 
 /// Key numbers of the data measures, one line per case.
@@ -260,10 +257,7 @@ pub fn summary(config: &Config, cases: &[Case]) -> String {
     for c in cases {
         let m = &c.measures;
         if mc.distance {
-            let d1 = m.trajectory_values("final_d1").expect("distance columns");
-            let ratio = m
-                .trajectory_values("final_d1_over_d2")
-                .expect("distance columns");
+            let median = |name: &str| m.trajectory_median(name).expect("distance columns");
             let mem = m.trajectory_values("memorised").expect("distance columns");
             let share = mem.iter().sum::<f64>() / mem.len() as f64;
             let err = m.band("rel_error", 0.5, 0.5).expect("distance columns").mid;
@@ -277,26 +271,21 @@ pub fn summary(config: &Config, cases: &[Case]) -> String {
                     }
                 },
             );
-            let nu_lo = median(m.trajectory_values("min_nu").expect("distance columns"));
-            let nu_hi = median(m.trajectory_values("max_nu").expect("distance columns"));
-            let bound = m
-                .trajectory_values("max_ddim_bound_ratio")
-                .expect("distance columns")
-                .iter()
-                .copied()
-                .filter(|v| v.is_finite())
-                .fold(f64::NAN, f64::max);
+            let bound = nanmax(
+                m.trajectory_values("max_ddim_bound_ratio")
+                    .expect("distance columns"),
+            );
             s += &format!(
                 "{:<16} {:<12} {:>9.4} {:>10.4} {:>9.1}% {:>9.4} {:>12.4} {:>5.2}-{:<5.2} {:>10}\n",
                 c.data,
                 c.sampler,
-                median(d1),
-                median(ratio),
+                median("final_d1"),
+                median("final_d1_over_d2"),
                 100.0 * share,
                 peak,
-                c.sigmas[at],
-                nu_lo,
-                nu_hi,
+                c.sigmas()[at],
+                median("min_nu"),
+                median("max_nu"),
                 if bound.is_nan() {
                     "-".to_string()
                 } else {
@@ -310,11 +299,7 @@ pub fn summary(config: &Config, cases: &[Case]) -> String {
         if mc.identity > 0
             && let Some(e) = m.trajectory_values("max_identity_error")
         {
-            let worst = e
-                .iter()
-                .copied()
-                .filter(|v| v.is_finite())
-                .fold(f64::NAN, f64::max);
+            let worst = nanmax(e);
             s += &format!(
                 "{} {}: mean-shift identity, largest relative error over {} trajectories: {worst:.3e}\n",
                 c.data,

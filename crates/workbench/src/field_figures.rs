@@ -24,7 +24,7 @@ pub fn figures(run: &Run) -> Vec<(String, Figure)> {
     let kinds: Vec<FigureKind> = run.config.figure.iter().map(|f| f.kind).collect();
     let mut out = Vec::new();
     if kinds.contains(&FigureKind::Trajectories2d) {
-        for c in run.cases.iter().filter(|c| c.d == 2) {
+        for c in run.cases.iter().filter(|c| c.d() == 2) {
             let t = &c.head;
             let paths = (0..t.n.min(DRAWN))
                 .map(|i| {

@@ -21,7 +21,7 @@ pub fn write_views(cases: &[Case], dir: &Path) -> Result<Vec<PathBuf>, String> {
                 v.iter().map(|p| p.trajectory as i64).collect(),
             )
             .with_i64("step", v.iter().map(|p| p.step as i64).collect())
-            .with_f64("sigma", v.iter().map(|p| c.sigmas[p.step]).collect())
+            .with_f64("sigma", v.iter().map(|p| c.sigmas()[p.step]).collect())
             .with_f64("c1", col(&|p| p.own[0]))
             .with_f64("c2", col(&|p| p.own[1]))
             .with_f64("c3", col(&|p| p.own[2]))
@@ -95,20 +95,15 @@ pub fn figures(data: &str, cases: &[&Case]) -> Vec<(String, Figure)> {
 
 /// Medians of the explained-variance ratios and of the largest top-2 error.
 pub fn summary(cases: &[Case]) -> String {
-    let median = |v: &[f64]| geotraj_metrics::band(v, 1, 0.5, 0.5).mid[0];
     let mut s = format!(
         "\n{:<16} {:<12} {:>10} {:>10} {:>10} {:>14}\n",
         "data", "sampler", "top-1 var", "top-2 var", "top-3 var", "max top-2 err"
     );
     for c in cases {
         let m = &c.measures;
-        let col = |n: &str| median(m.trajectory_values(n).expect("lowdim columns"));
+        let col = |n: &str| m.trajectory_median(n).expect("lowdim columns");
         let err = m.band("top2_error", 0.5, 0.5).expect("lowdim columns").mid;
-        let worst = err
-            .iter()
-            .copied()
-            .filter(|v| v.is_finite())
-            .fold(f64::NAN, f64::max);
+        let worst = geotraj_metrics::nanmax(&err);
         s += &format!(
             "{:<16} {:<12} {:>10.6} {:>10.6} {:>10.6} {:>14.3e}\n",
             c.data,

@@ -209,7 +209,7 @@ fn write_cases(run: &Run, dirs: &OutputDirs) -> Result<Vec<PathBuf>, String> {
         let path = dirs
             .tables
             .join(format!("samples-{}-{}.npy", c.data, c.sampler));
-        write_npy(&path, &[c.n, c.d], &c.final_samples).map_err(|e| e.to_string())?;
+        write_npy(&path, &[c.n, c.d()], &c.final_samples).map_err(|e| e.to_string())?;
         written.push(path);
     }
     for loaded in &run.data {
@@ -256,9 +256,9 @@ fn provenance(
                 "sampler": c.sampler,
                 "solver": c.solver.describe(),
                 "trajectories": c.n,
-                "steps": c.steps,
-                "nfe": c.nfe,
-                "sigmas": c.sigmas,
+                "steps": c.steps(),
+                "nfe": c.nfe(),
+                "sigmas": c.sigmas(),
                 "seconds": c.seconds,
                 "measure_seconds": c.measure_seconds,
                 "optimal_exact_rows": c.exact_rows,
@@ -340,7 +340,7 @@ pub fn summary(run: &Run) -> String {
             "{:<16} {:<12} {:>5} {:>14.5} {:>14.5} {:>12.6} {:>7.3} {:>7.3} {:>8.2}\n",
             c.data,
             c.sampler,
-            c.nfe,
+            c.nfe(),
             median(c, "max_rel_deviation"),
             median(c, "denoised_max_rel_deviation"),
             median(c, "straightness"),

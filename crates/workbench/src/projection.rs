@@ -66,12 +66,13 @@ fn one(
     let k = law.intrinsic_dim() as f64;
     let clean = law.sample(m, config.seed.wrapping_add(CLEAN_SEED));
     let noise = Keyed::new(config.seed);
-    let nn = NearestNeighbours::new(loaded.data.clone(), device.clone(), config.denoiser.chunk);
     let den = OptimalDenoiser::new(
         loaded.data.clone(),
         device.clone(),
         config.denoiser.optimal_options(),
     );
+    // The search reads the denoiser's uploaded blocks: one copy of K.
+    let nn = NearestNeighbours::from_blocks(den.blocks());
     let mut cols = vec![vec![f64::NAN; m * s]; RATIO_COLUMNS.len()];
     let mut eps = vec![0.0f32; d];
     for (si, &sigma) in sigmas.iter().enumerate() {

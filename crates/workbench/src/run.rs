@@ -104,11 +104,12 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
         * data.len();
     let mut progress = Progress::new(total);
     let mut cases = Vec::new();
+    // Only a run with samplers has trajectory tables to stream.
     let mut streams = (!solvers.is_empty()).then(|| Streams::new(&dirs.tables));
     for (dcfg, loaded) in config.data.iter().zip(&data) {
-        if solvers.is_empty() {
+        let Some(streams) = streams.as_mut() else {
             break;
-        }
+        };
         let d = loaded.data.d;
         if let Some((shape, _)) = &noise_file
             && (shape.len() != 2 || shape[1] != d || shape[0] < n)
@@ -140,7 +141,6 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
                 sigmas: sg,
                 noise: &noise_rows,
             };
-            let streams = streams.as_mut().expect("made when there are samplers");
             cases.push(run_case(&config, &inputs, streams, &mut progress)?);
         }
     }
