@@ -2,25 +2,52 @@
 //! Sampling", ICML 2024): a time schedule chosen by dynamic programming on a
 //! few warm-up trajectories.
 //!
-//! 1. A teacher solves B noise rows along a fine grid s_0 > ... > s_M, keeping
-//!    the states X_j and the denoiser outputs D_i = D(X_i; s_i).
-//! 2. cost(i, j) for i < j is the mean over rows of the distance between one
-//!    Euler jump X_i + (s_j - s_i) (X_i - D_i) / s_i and the teacher state X_j
-//!    (no further denoiser evaluations).
+//! 1. A teacher solver solves B noise rows along a fine grid s_0 > ... > s_M,
+//!    keeping the states X_j and the denoiser outputs D_i = D(X_i; s_i).
+//! 2. cost(i, j) for i < j is the mean over rows of how far one Euler jump
+//!    X_i + (s_j - s_i) (X_i - D_i) / s_i lands from the teacher (no further
+//!    denoiser evaluations): its deviation from the teacher's chord beyond the
+//!    teacher's own (GITS's default), or its L2/L1 distance to X_j.
 //! 3. A dynamic program picks the K-step path 0 = j_0 < ... < j_K = M of least
 //!    (weighted) cost; its sigmas are the schedule, usable by every solver.
 
 use crate::schedule::validate;
-use crate::{Denoiser, SampleError, host};
-use burn::tensor::{Tensor, TensorData};
+use crate::{Denoiser, SampleError, SampleOptions, Solver, Trajectories, sample};
+use rayon::prelude::*;
 
-/// The distance between a jump and the teacher state, per row.
+/// How far an Euler jump lands from the teacher, per row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GitsCost {
-    /// Euclidean norm (diff-sampler `--metric l2`).
+    /// Distance of the jump from the line through the teacher's first and last
+    /// states, minus that of the teacher's state X_j (diff-sampler `--metric dev`,
+    /// its default). Can be negative.
+    Deviation,
+    /// Euclidean distance to X_j (`--metric l2`).
     L2,
-    /// Sum of absolute values (diff-sampler `--metric l1`).
+    /// Sum of absolute differences to X_j (`--metric l1`).
     L1,
+}
+
+impl GitsCost {
+    /// The names `parse` accepts.
+    pub const NAMES: &[&str] = &["deviation", "l2", "l1"];
+
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "deviation" => Some(GitsCost::Deviation),
+            "l2" => Some(GitsCost::L2),
+            "l1" => Some(GitsCost::L1),
+            _ => None,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            GitsCost::Deviation => "deviation",
+            GitsCost::L2 => "l2",
+            GitsCost::L1 => "l1",
+        }
+    }
 }
 
 /// Parameters of the warm-up and the dynamic program.
@@ -28,18 +55,23 @@ pub enum GitsCost {
 pub struct GitsOptions {
     /// Discount of the remaining path in the recursion (see [`gits_path`]); 1.15 in GITS.
     pub coefficient: f64,
-    /// Row distance of the cost matrix.
     pub cost: GitsCost,
-    /// Euler substeps of the teacher per fine-grid interval (evenly spaced in sigma).
+    /// The deterministic solver of the warm-up trajectories (iPNDM in GITS).
+    pub teacher: Solver,
+    /// Teacher steps per fine-grid interval (evenly spaced in sigma); GITS uses 1.
     pub teacher_substeps: usize,
+    /// Warm-up trajectories per device batch.
+    pub batch_size: usize,
 }
 
 impl Default for GitsOptions {
     fn default() -> Self {
         GitsOptions {
             coefficient: 1.15,
-            cost: GitsCost::L2,
+            cost: GitsCost::Deviation,
+            teacher: Solver::Ipndm { order: 4 },
             teacher_substeps: 1,
+            batch_size: 256,
         }
     }
 }
@@ -48,19 +80,29 @@ fn invalid(message: impl Into<String>) -> SampleError {
     SampleError::Invalid(message.into())
 }
 
-/// The GITS cost matrix from warm-up trajectories: row-major (M+1) x (M+1)
-/// for the M+1 points of `fine`, entry (i, j) = cost of an Euler jump from
-/// grid point i to grid point j, NaN for j <= i.
-///
-/// `noise` holds B rows of standard normal noise (B x d, row-major); the
-/// teacher starts at x = fine[0] * noise and takes `teacher_substeps` Euler
-/// steps per interval of `fine` (M * teacher_substeps evaluations in all).
-pub fn gits_costs(
+/// The teacher's grid: every interval of `fine` split into `substeps` equal parts.
+fn teacher_grid(fine: &[f64], substeps: usize) -> Vec<f64> {
+    let mut grid = Vec::with_capacity((fine.len() - 1) * substeps + 1);
+    for w in fine.windows(2) {
+        for k in 0..substeps {
+            grid.push(w[0] + (w[1] - w[0]) * k as f64 / substeps as f64);
+        }
+    }
+    grid.push(fine[fine.len() - 1]);
+    grid
+}
+
+/// The warm-up: `options.teacher` from x = fine[0] * noise along `fine`
+/// (refined by `teacher_substeps`). `noise` holds B rows of standard normal
+/// noise (B x d, row-major). `on_eval` is called after every batch-wide
+/// denoiser evaluation.
+pub fn gits_teacher(
     den: &dyn Denoiser,
     fine: &[f64],
     noise: &[f32],
     options: &GitsOptions,
-) -> Result<Vec<f64>, SampleError> {
+    on_eval: &mut dyn FnMut(),
+) -> Result<Trajectories, SampleError> {
     validate(fine).map_err(|e| invalid(format!("GITS fine grid: {e}")))?;
     let d = den.dim();
     if d == 0 || noise.is_empty() || !noise.len().is_multiple_of(d) {
@@ -72,81 +114,154 @@ pub fn gits_costs(
     if options.teacher_substeps == 0 {
         return Err(invalid("GITS teacher_substeps must be at least 1"));
     }
-    let rows = noise.len() / d;
-    let points = fine.len();
-    let device = den.device();
-
-    // Teacher: states X_0..X_M and slopes (X_i - D_i) / s_i for i < M.
-    let x0: Vec<f32> = noise.iter().map(|&z| (fine[0] * z as f64) as f32).collect();
-    let mut x = host::upload(&x0, rows, d, &device);
-    let mut states = Vec::with_capacity(points);
-    let mut slopes = Vec::with_capacity(points - 1);
-    states.push(x.clone());
-    let substeps = options.teacher_substeps;
-    for i in 0..points - 1 {
-        let (s, t) = (fine[i], fine[i + 1]);
-        for k in 0..substeps {
-            let a = s + (t - s) * k as f64 / substeps as f64;
-            let b = if k + 1 == substeps {
-                t
-            } else {
-                s + (t - s) * (k + 1) as f64 / substeps as f64
-            };
-            let denoised = den.denoise(x.clone(), a);
-            check_finite(&denoised, d, i, a)?;
-            let slope = (x.clone() - denoised).div_scalar(a);
-            if k == 0 {
-                slopes.push(slope.clone());
-            }
-            x = x + slope.mul_scalar(b - a);
-        }
-        states.push(x.clone());
+    if options.teacher.is_stochastic() {
+        return Err(invalid(format!(
+            "GITS teacher {} is stochastic; the warm-up needs a deterministic solver",
+            options.teacher.describe()
+        )));
     }
+    let grid = teacher_grid(fine, options.teacher_substeps);
+    sample(
+        den,
+        options.teacher,
+        &grid,
+        noise,
+        SampleOptions::batch(options.batch_size),
+        on_eval,
+    )
+}
 
-    // Costs, one grid row at a time: all jumps from i against X_{i+1..M} at once.
-    let all: Tensor<3> = Tensor::stack(states, 0);
+/// The GITS cost matrix of a teacher run whose fine-grid points are every
+/// `stride`-th recorded state: row-major (M+1) x (M+1), entry (i, j) = cost
+/// of an Euler jump from fine point i to fine point j, NaN for j <= i.
+/// Computed on the host in f64, row by row, and averaged in row order, so it
+/// depends on neither the device nor the thread count.
+pub fn teacher_costs(
+    teacher: &Trajectories,
+    stride: usize,
+    cost: GitsCost,
+) -> Result<Vec<f64>, SampleError> {
+    let steps = teacher.steps();
+    if stride == 0 || steps == 0 || !steps.is_multiple_of(stride) {
+        return Err(invalid(format!(
+            "GITS teacher has {steps} steps, expected a positive multiple of the stride {stride}"
+        )));
+    }
+    let points = steps / stride + 1;
+    let last = points - 1;
+    let fine: Vec<f64> = (0..points).map(|k| teacher.sigmas[k * stride]).collect();
+    // The teacher's evaluation at each fine state (every step but the last).
+    let at_state: Vec<usize> = (0..last)
+        .map(|k| {
+            (0..teacher.nfe())
+                .find(|&e| teacher.eval_at_state[e] && teacher.eval_step[e] == k * stride)
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "GITS teacher has no denoiser evaluation at its state {}",
+                        k * stride
+                    ))
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    let per_row: Vec<Vec<f64>> = (0..teacher.n)
+        .into_par_iter()
+        .map(|r| {
+            let state = |k: usize| -> Vec<f64> {
+                teacher
+                    .state(r, k * stride)
+                    .iter()
+                    .map(|&v| v as f64)
+                    .collect()
+            };
+            let x: Vec<Vec<f64>> = (0..points).map(state).collect();
+            let slope: Vec<Vec<f64>> = (0..last)
+                .map(|i| {
+                    let den = teacher.eval(r, at_state[i]);
+                    x[i].iter()
+                        .zip(den)
+                        .map(|(&xi, &di)| (xi - di as f64) / fine[i])
+                        .collect()
+                })
+                .collect();
+            row_costs(&x, &slope, &fine, cost)
+        })
+        .collect();
     let mut costs = vec![f64::NAN; points * points];
-    for (i, slope) in slopes.into_iter().enumerate() {
-        let n = points - 1 - i;
-        let steps: Vec<f32> = fine[i + 1..]
-            .iter()
-            .map(|&t| (t - fine[i]) as f32)
-            .collect();
-        let steps: Tensor<3> = Tensor::from_data(TensorData::new(steps, [n, 1, 1]), &device);
-        let from: Tensor<3> = all.clone().narrow(0, i, 1);
-        let jumps = from + steps * slope.unsqueeze_dim::<3>(0);
-        let diff = jumps - all.clone().narrow(0, i + 1, n);
-        let per_row = match options.cost {
-            GitsCost::L2 => diff.square().sum_dim(2).sqrt(),
-            GitsCost::L1 => diff.abs().sum_dim(2),
-        };
-        let mean = per_row.mean_dim(1).reshape([n, 1]);
-        for (k, c) in host::download(mean).into_iter().enumerate() {
-            let j = i + 1 + k;
+    for i in 0..last {
+        for j in i + 1..points {
+            let k = i * points + j;
+            let c = per_row.iter().map(|m| m[k]).sum::<f64>() / teacher.n as f64;
             if !c.is_finite() {
                 return Err(invalid(format!(
                     "GITS cost from grid point {i} to {j} is {c}: the warm-up states overflowed"
                 )));
             }
-            costs[i * points + j] = c as f64;
+            costs[k] = c;
         }
     }
     Ok(costs)
 }
 
-/// Errors with the first non-finite row of a denoiser output.
-fn check_finite(t: &Tensor<2>, d: usize, step: usize, sigma: f64) -> Result<(), SampleError> {
-    if t.clone().is_finite().all().into_scalar::<bool>() {
-        return Ok(());
+/// One row's cost matrix (entries j <= i unset).
+fn row_costs(x: &[Vec<f64>], slope: &[Vec<f64>], fine: &[f64], cost: GitsCost) -> Vec<f64> {
+    let points = x.len();
+    let last = points - 1;
+    let mut out = vec![f64::NAN; points * points];
+    // Deviation from the chord X_0 -> X_M: |a - (a.u) u| with a = X_M - y.
+    let chord: Vec<f64> = x[last].iter().zip(&x[0]).map(|(e, s)| e - s).collect();
+    let chord_norm = chord.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let unit: Vec<f64> = chord
+        .iter()
+        .map(|v| {
+            if chord_norm > 0.0 {
+                v / chord_norm
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let deviation = |y: &dyn Fn(usize) -> f64| {
+        let dot: f64 = (0..unit.len()).map(|k| (x[last][k] - y(k)) * unit[k]).sum();
+        (0..unit.len())
+            .map(|k| (x[last][k] - y(k) - dot * unit[k]).powi(2))
+            .sum::<f64>()
+            .sqrt()
+    };
+    let teacher_dev: Vec<f64> = (0..points)
+        .map(|j| {
+            if j == last {
+                0.0
+            } else {
+                deviation(&|k| x[j][k])
+            }
+        })
+        .collect();
+    for i in 0..last {
+        for j in i + 1..points {
+            let h = fine[j] - fine[i];
+            let jump = |k: usize| x[i][k] + h * slope[i][k];
+            out[i * points + j] = match cost {
+                GitsCost::Deviation => deviation(&jump) - teacher_dev[j],
+                GitsCost::L2 => (0..unit.len())
+                    .map(|k| (jump(k) - x[j][k]).powi(2))
+                    .sum::<f64>()
+                    .sqrt(),
+                GitsCost::L1 => (0..unit.len()).map(|k| (jump(k) - x[j][k]).abs()).sum(),
+            };
+        }
     }
-    let values = host::download(t.clone());
-    let p = values.iter().position(|v| !v.is_finite()).unwrap_or(0);
-    Err(SampleError::NonFinite {
-        what: "GITS warm-up denoiser output",
-        trajectory: p / d,
-        step,
-        sigma,
-    })
+    out
+}
+
+/// The cost matrix of a fresh warm-up: [`gits_teacher`], then [`teacher_costs`].
+pub fn gits_costs(
+    den: &dyn Denoiser,
+    fine: &[f64],
+    noise: &[f32],
+    options: &GitsOptions,
+) -> Result<Vec<f64>, SampleError> {
+    let teacher = gits_teacher(den, fine, noise, options, &mut || {})?;
+    teacher_costs(&teacher, options.teacher_substeps, options.cost)
 }
 
 /// The best path with exactly `steps` steps from grid point 0 to grid point
@@ -254,8 +369,8 @@ pub fn gits_schedule(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Schedule, ScheduleEnd};
-    use burn::tensor::Device;
+    use crate::{Schedule, ScheduleEnd, host};
+    use burn::tensor::{Device, Tensor};
 
     /// splitmix64: uniform in [0, 1).
     struct Rng(u64);
@@ -376,38 +491,40 @@ mod tests {
         assert_eq!(gits_path(&costs, points, 2, 1.0).unwrap(), vec![0, 1, 3]);
     }
 
-    /// The optimal denoiser of N(0, c^2 I): D(x; s) = c^2 / (c^2 + s^2) x.
+    /// The optimal denoiser of N(0, diag(c_k^2)): D(x; s)_k = c_k^2 / (c_k^2 + s^2) x_k.
+    /// Unequal c_k bend the trajectories, so the deviation cost is not trivially 0.
     struct Gaussian {
-        c: f64,
-        d: usize,
+        c: Vec<f64>,
         device: Device,
     }
 
     impl Denoiser for Gaussian {
         fn denoise(&self, x: Tensor<2>, sigma: f64) -> Tensor<2> {
             let [b, d] = x.dims();
-            let k = self.c * self.c / (self.c * self.c + sigma * sigma);
             let rows: Vec<f32> = host::download(x)
                 .into_iter()
-                .map(|v| (k * v as f64) as f32)
+                .enumerate()
+                .map(|(i, v)| {
+                    let c2 = self.c[i % d].powi(2);
+                    (c2 / (c2 + sigma * sigma) * v as f64) as f32
+                })
                 .collect();
             host::upload(&rows, b, d, &self.device)
         }
         fn dim(&self) -> usize {
-            self.d
+            self.c.len()
         }
         fn device(&self) -> Device {
             self.device.clone()
         }
         fn describe(&self) -> String {
-            format!("gaussian(c = {})", self.c)
+            format!("gaussian(c = {:?})", self.c)
         }
     }
 
-    fn gaussian(c: f64, d: usize) -> Gaussian {
+    fn gaussian(c: &[f64]) -> Gaussian {
         Gaussian {
-            c,
-            d,
+            c: c.to_vec(),
             device: Device::flex(),
         }
     }
@@ -417,33 +534,57 @@ mod tests {
         (0..rows * d).map(|_| rng.normal() as f32).collect()
     }
 
-    /// The exact cost matrix for N(0, c^2 I): the ODE solution is
-    /// X(s) = X(s_0) sqrt((c^2 + s^2) / (c^2 + s_0^2)) and the Euler jump from
-    /// s_i to s_j multiplies X_i by 1 + (s_j - s_i) s_i / (c^2 + s_i^2), so
-    /// cost(i, j) = |f_ij| sqrt((c^2 + s_i^2) / (c^2 + s_0^2)) s_0 mean_rows |z|.
-    fn exact_costs(c: f64, fine: &[f64], z: &[f32], d: usize, cost: GitsCost) -> Vec<f64> {
+    /// The exact cost matrix for N(0, diag(c_k^2)), written out independently:
+    /// the ODE solution is X_k(s) = s_0 z_k sqrt((c_k^2 + s^2) / (c_k^2 + s_0^2)),
+    /// and an Euler jump from s_i to s_j multiplies X_k(s_i) by
+    /// 1 + (s_j - s_i) s_i / (c_k^2 + s_i^2).
+    fn exact_costs(c: &[f64], fine: &[f64], z: &[f32], cost: GitsCost) -> Vec<f64> {
+        let d = c.len();
         let rows = z.len() / d;
-        let norm: f64 = z
-            .chunks(d)
-            .map(|r| match cost {
-                GitsCost::L2 => r.iter().map(|&v| (v as f64).powi(2)).sum::<f64>().sqrt(),
-                GitsCost::L1 => r.iter().map(|&v| (v as f64).abs()).sum(),
-            })
-            .sum::<f64>()
-            / rows as f64;
-        let c2 = c * c;
         let points = fine.len();
+        let m = points - 1;
+        let exact = |r: usize, s: f64| -> Vec<f64> {
+            (0..d)
+                .map(|k| {
+                    let c2 = c[k] * c[k];
+                    fine[0] * z[r * d + k] as f64 * ((c2 + s * s) / (c2 + fine[0] * fine[0])).sqrt()
+                })
+                .collect()
+        };
+        // Distance of y from the line through a and b.
+        let off_line = |y: &[f64], a: &[f64], b: &[f64]| -> f64 {
+            let u: Vec<f64> = (0..d).map(|k| b[k] - a[k]).collect();
+            let t: f64 = (0..d).map(|k| (y[k] - a[k]) * u[k]).sum::<f64>()
+                / u.iter().map(|v| v * v).sum::<f64>();
+            (0..d)
+                .map(|k| (y[k] - a[k] - t * u[k]).powi(2))
+                .sum::<f64>()
+                .sqrt()
+        };
         let mut costs = vec![f64::NAN; points * points];
-        for i in 0..points {
-            let (si, scale) = (
-                fine[i],
-                ((c2 + fine[i] * fine[i]) / (c2 + fine[0] * fine[0])).sqrt(),
-            );
+        for i in 0..m {
             for j in i + 1..points {
-                let sj = fine[j];
-                let f = 1.0 + (sj - si) * si / (c2 + si * si)
-                    - ((c2 + sj * sj) / (c2 + si * si)).sqrt();
-                costs[i * points + j] = f.abs() * scale * fine[0] * norm;
+                let (si, sj) = (fine[i], fine[j]);
+                let mut total = 0.0;
+                for r in 0..rows {
+                    let (xi, xj) = (exact(r, si), exact(r, sj));
+                    let (x0, xm) = (exact(r, fine[0]), exact(r, fine[m]));
+                    let jump: Vec<f64> = (0..d)
+                        .map(|k| xi[k] * (1.0 + (sj - si) * si / (c[k] * c[k] + si * si)))
+                        .collect();
+                    total += match cost {
+                        GitsCost::L2 => (0..d)
+                            .map(|k| (jump[k] - xj[k]).powi(2))
+                            .sum::<f64>()
+                            .sqrt(),
+                        GitsCost::L1 => (0..d).map(|k| (jump[k] - xj[k]).abs()).sum(),
+                        GitsCost::Deviation => {
+                            let teacher = if j == m { 0.0 } else { off_line(&xj, &x0, &xm) };
+                            off_line(&jump, &x0, &xm) - teacher
+                        }
+                    };
+                }
+                costs[i * points + j] = total / rows as f64;
             }
         }
         costs
@@ -455,27 +596,37 @@ mod tests {
             .unwrap()
     }
 
+    /// An accurate teacher: iPNDM with many substeps per fine interval.
+    fn accurate(cost: GitsCost, coefficient: f64) -> GitsOptions {
+        GitsOptions {
+            coefficient,
+            cost,
+            teacher_substeps: 100,
+            ..GitsOptions::default()
+        }
+    }
+
+    const C: [f64; 3] = [0.3, 0.5, 1.5];
+
     #[test]
     fn gaussian_costs_match_closed_form() {
-        let (c, d, rows) = (0.5, 3, 16);
-        let z = noise(3, rows, d);
+        let rows = 16;
+        let z = noise(3, rows, C.len());
         for (fine, cost) in [
             (edm(12, ScheduleEnd::SigmaMin), GitsCost::L2),
             (edm(12, ScheduleEnd::SigmaMin), GitsCost::L1),
+            (edm(12, ScheduleEnd::SigmaMin), GitsCost::Deviation),
             (edm(10, ScheduleEnd::Zero), GitsCost::L2),
+            (edm(10, ScheduleEnd::Zero), GitsCost::Deviation),
         ] {
-            let options = GitsOptions {
-                cost,
-                teacher_substeps: 200,
-                ..GitsOptions::default()
-            };
-            let got = gits_costs(&gaussian(c, d), &fine, &z, &options).unwrap();
-            let want = exact_costs(c, &fine, &z, d, cost);
+            let got = gits_costs(&gaussian(&C), &fine, &z, &accurate(cost, 1.15)).unwrap();
+            let want = exact_costs(&C, &fine, &z, cost);
             let points = fine.len();
             assert_eq!(got.len(), points * points);
-            // Relative: the teacher's Euler error (~1 / substeps); absolute: f32
-            // rounding of states of size ~ s_0 |z|.
+            // Relative: the teacher's error; absolute: f32 rounding of states
+            // of size ~ s_0 |z|.
             let scale = fine[0] * z.iter().map(|&v| (v as f64).abs()).sum::<f64>() / rows as f64;
+            let mut nonzero = 0;
             for i in 0..points {
                 for j in 0..points {
                     let (g, w) = (got[i * points + j], want[i * points + j]);
@@ -483,31 +634,29 @@ mod tests {
                         assert!(g.is_nan(), "({i}, {j}) should be NaN, got {g}");
                         continue;
                     }
+                    nonzero += usize::from(w.abs() > 1e-3 * scale);
                     assert!(
-                        (g - w).abs() <= 1e-2 * w + 5e-6 * scale,
+                        (g - w).abs() <= 1e-3 * w.abs() + 2e-6 * scale,
                         "{cost:?} cost({i}, {j}): {g} vs exact {w}"
                     );
                 }
             }
+            assert!(nonzero > points, "{cost:?}: the check is not trivial");
         }
     }
 
     #[test]
     fn gaussian_schedule_matches_brute_force_on_exact_costs() {
-        let (c, d, rows) = (0.5, 3, 8);
-        let z = noise(5, rows, d);
+        let rows = 8;
+        let z = noise(5, rows, C.len());
         let fine = edm(8, ScheduleEnd::SigmaMin);
         let points = fine.len();
-        for cost in [GitsCost::L2, GitsCost::L1] {
-            let exact = exact_costs(c, &fine, &z, d, cost);
+        for cost in [GitsCost::L2, GitsCost::L1, GitsCost::Deviation] {
+            let exact = exact_costs(&C, &fine, &z, cost);
             for coefficient in [1.0, 1.15] {
-                let options = GitsOptions {
-                    coefficient,
-                    cost,
-                    teacher_substeps: 200,
-                };
+                let options = accurate(cost, coefficient);
                 for steps in 1..points {
-                    let got = gits_schedule(&gaussian(c, d), &fine, steps, &z, &options).unwrap();
+                    let got = gits_schedule(&gaussian(&C), &fine, steps, &z, &options).unwrap();
                     let want: Vec<f64> = brute_force(&exact, points, steps, coefficient)
                         .into_iter()
                         .map(|j| fine[j])
@@ -526,13 +675,13 @@ mod tests {
 
     #[test]
     fn schedule_from_default_options_is_a_valid_explicit_schedule() {
-        let (d, rows) = (2, 4);
+        let rows = 4;
         let fine = edm(20, ScheduleEnd::Zero);
         let got = gits_schedule(
-            &gaussian(0.5, d),
+            &gaussian(&C),
             &fine,
             5,
-            &noise(9, rows, d),
+            &noise(9, rows, C.len()),
             &GitsOptions::default(),
         )
         .unwrap();
@@ -543,6 +692,22 @@ mod tests {
         assert_eq!(
             explicit.sigmas(0, 0.0, 0.0, ScheduleEnd::Zero).unwrap(),
             got
+        );
+    }
+
+    #[test]
+    fn costs_do_not_depend_on_the_batch_size() {
+        let z = noise(4, 7, C.len());
+        let fine = edm(10, ScheduleEnd::Zero);
+        let one = GitsOptions {
+            batch_size: 1,
+            ..GitsOptions::default()
+        };
+        let a = gits_costs(&gaussian(&C), &fine, &z, &one).unwrap();
+        let b = gits_costs(&gaussian(&C), &fine, &z, &GitsOptions::default()).unwrap();
+        assert_eq!(
+            a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            b.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
         );
     }
 
@@ -559,7 +724,7 @@ mod tests {
             }
         }
         fn dim(&self) -> usize {
-            self.0.d
+            self.0.dim()
         }
         fn device(&self) -> Device {
             self.0.device.clone()
@@ -571,8 +736,8 @@ mod tests {
 
     #[test]
     fn bad_inputs_are_errors() {
-        let d = 2;
-        let den = gaussian(0.5, d);
+        let d = C.len();
+        let den = gaussian(&C);
         let fine = edm(6, ScheduleEnd::SigmaMin);
         let z = noise(1, 3, d);
         let options = GitsOptions::default();
@@ -593,6 +758,14 @@ mod tests {
             ..options
         };
         assert!(is_invalid(gits_costs(&den, &fine, &z, &zero_substeps)));
+        let stochastic = GitsOptions {
+            teacher: Solver::GradientEstimation {
+                gamma: 2.0,
+                mu: 0.5,
+            },
+            ..options
+        };
+        assert!(is_invalid(gits_costs(&den, &fine, &z, &stochastic)));
         let bad_coefficient = GitsOptions {
             coefficient: 0.0,
             ..options
@@ -604,7 +777,7 @@ mod tests {
             &z,
             &bad_coefficient
         )));
-        match gits_schedule(&Broken(gaussian(0.5, d)), &fine, 3, &z, &options) {
+        match gits_schedule(&Broken(gaussian(&C)), &fine, 3, &z, &options) {
             Err(SampleError::NonFinite {
                 sigma, trajectory, ..
             }) => {

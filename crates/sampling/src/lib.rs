@@ -16,7 +16,9 @@ pub mod trajectories;
 pub use burn::tensor::{Device, Tensor};
 pub use denoiser::Denoiser;
 pub use error::SampleError;
-pub use gits::{GitsCost, GitsOptions, gits_costs, gits_path, gits_schedule};
+pub use gits::{
+    GitsCost, GitsOptions, gits_costs, gits_path, gits_schedule, gits_teacher, teacher_costs,
+};
 pub use record::StepNoise;
 pub use reference::{ReferenceOptions, ReferenceSolve, reference_solve};
 pub use sample::{SampleOptions, nfe, sample};
