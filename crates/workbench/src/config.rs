@@ -61,6 +61,8 @@ pub struct DataConfig {
     /// For files without a test split (npy, npz, png-folder): the last
     /// `held_out` rows are set aside to judge samples against.
     pub held_out: Option<usize>,
+    /// Overrides `[denoiser] kind` for this data set.
+    pub denoiser: Option<DenoiserKind>,
 }
 
 /// serde cannot combine `flatten` with `deny_unknown_fields`, so the common
@@ -87,6 +89,15 @@ impl<'de> Deserialize<'de> for DataConfig {
         };
         let limit = count("limit")?;
         let held_out = count("held_out")?;
+        let denoiser = match table.remove("denoiser") {
+            None => None,
+            Some(v) => Some(DenoiserKind::deserialize(v).map_err(|e| {
+                D::Error::custom(format!(
+                    "denoiser: expected \"optimal\" or \"analytic\" ({})",
+                    e.message()
+                ))
+            })?),
+        };
         let source =
             DataSource::deserialize(toml::Value::Table(table)).map_err(D::Error::custom)?;
         Ok(DataConfig {
@@ -94,6 +105,7 @@ impl<'de> Deserialize<'de> for DataConfig {
             source,
             limit,
             held_out,
+            denoiser,
         })
     }
 }
@@ -325,6 +337,138 @@ pub struct ScheduleConfig {
     pub end: EndKind,
     /// For kind = "explicit".
     pub sigmas: Option<Vec<f64>>,
+    /// For kind = "gits" (also in a sweep over schedules).
+    pub gits: Option<GitsConfig>,
+}
+
+/// GITS: a dynamic program on warm-up trajectories picks each schedule's
+/// steps from a fine grid. Defaults are diff-sampler's gits-main: 61 grid
+/// points of EDM's rho = 7 schedule, iPNDM teacher, 256 warm-up
+/// trajectories, deviation cost, coefficient 1.15.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GitsConfig {
+    #[serde(default = "default_gits_coefficient")]
+    pub coefficient: f64,
+    /// "deviation", "l2" or "l1".
+    #[serde(default = "default_gits_cost")]
+    pub cost: String,
+    /// The teacher solver (deterministic), by name with default parameters.
+    #[serde(default = "default_gits_teacher")]
+    pub teacher: String,
+    /// Steps of the fine grid (GITS's num_steps_tea - 1).
+    #[serde(default = "default_gits_grid_steps")]
+    pub grid_steps: usize,
+    /// The fine grid's schedule kind, with the other schedule keys shared.
+    #[serde(default = "default_gits_grid")]
+    pub grid: ScheduleKind,
+    /// Teacher steps per grid interval.
+    #[serde(default = "one_step")]
+    pub teacher_substeps: usize,
+    /// Warm-up trajectories (their noise is a stream of its own).
+    #[serde(default = "default_gits_warmup")]
+    pub warmup: usize,
+    /// Keep cost matrices in notebooks-data/cache/gits (or OUT/cache/gits).
+    #[serde(default = "yes")]
+    pub cache: bool,
+}
+
+fn default_gits_coefficient() -> f64 {
+    1.15
+}
+fn default_gits_cost() -> String {
+    "deviation".into()
+}
+fn default_gits_teacher() -> String {
+    "ipndm".into()
+}
+fn default_gits_grid_steps() -> usize {
+    60
+}
+fn default_gits_grid() -> ScheduleKind {
+    ScheduleKind::Edm
+}
+fn one_step() -> usize {
+    1
+}
+fn default_gits_warmup() -> usize {
+    256
+}
+
+impl Default for GitsConfig {
+    fn default() -> Self {
+        GitsConfig {
+            coefficient: default_gits_coefficient(),
+            cost: default_gits_cost(),
+            teacher: default_gits_teacher(),
+            grid_steps: default_gits_grid_steps(),
+            grid: default_gits_grid(),
+            teacher_substeps: 1,
+            warmup: default_gits_warmup(),
+            cache: true,
+        }
+    }
+}
+
+impl GitsConfig {
+    /// The options of `geotraj_sampling::gits`; the config was validated.
+    pub fn options(&self, batch_size: usize) -> geotraj_sampling::GitsOptions {
+        geotraj_sampling::GitsOptions {
+            coefficient: self.coefficient,
+            cost: geotraj_sampling::GitsCost::parse(&self.cost).expect("validated"),
+            teacher: Solver::parse(&self.teacher).expect("validated"),
+            teacher_substeps: self.teacher_substeps,
+            batch_size,
+        }
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if !(self.coefficient.is_finite() && self.coefficient > 0.0) {
+            return Err(format!(
+                "schedule.gits.coefficient: must be positive, got {}",
+                self.coefficient
+            ));
+        }
+        if geotraj_sampling::GitsCost::parse(&self.cost).is_none() {
+            return Err(format!(
+                "schedule.gits.cost: expected one of {:?}, got {:?}",
+                geotraj_sampling::GitsCost::NAMES,
+                self.cost
+            ));
+        }
+        match Solver::parse(&self.teacher) {
+            None => {
+                return Err(format!(
+                    "schedule.gits.teacher: unknown solver {:?} (one of {:?})",
+                    self.teacher,
+                    Solver::NAMES
+                ));
+            }
+            Some(s) if s.is_stochastic() => {
+                return Err(format!(
+                    "schedule.gits.teacher: {:?} is stochastic; the warm-up needs a deterministic solver",
+                    self.teacher
+                ));
+            }
+            Some(_) => {}
+        }
+        if matches!(self.grid, ScheduleKind::Gits | ScheduleKind::Explicit) {
+            return Err(format!(
+                "schedule.gits.grid: must be a schedule formula, not {:?}",
+                self.grid.name()
+            ));
+        }
+        for (key, v) in [
+            ("grid_steps", self.grid_steps),
+            ("teacher_substeps", self.teacher_substeps),
+            ("warmup", self.warmup),
+        ] {
+            if v == 0 {
+                return Err(format!("schedule.gits.{key}: must be at least 1"));
+            }
+        }
+        Ok(())
+    }
 }
 
 fn default_beta_d() -> f64 {
@@ -356,6 +500,8 @@ pub enum ScheduleKind {
     Ddim,
     DdimOffset,
     Explicit,
+    /// Chosen per step count from warm-up trajectories (`[schedule.gits]`).
+    Gits,
 }
 
 impl ScheduleKind {
@@ -370,6 +516,7 @@ impl ScheduleKind {
             ScheduleKind::Ddim => "ddim",
             ScheduleKind::DdimOffset => "ddim-offset",
             ScheduleKind::Explicit => "explicit",
+            ScheduleKind::Gits => "gits",
         }
     }
 }
@@ -596,8 +743,14 @@ impl MeasuresConfig {
             return Err("measures.jump: needs measures.distance = true".into());
         }
         if self.identity > 0 {
-            if config.denoiser.kind != DenoiserKind::Optimal {
-                return Err("measures.identity: the mean-shift identity holds for denoiser.kind = \"optimal\"".into());
+            if let Some(i) = config
+                .data
+                .iter()
+                .position(|d| d.denoiser_kind(&config.denoiser) != DenoiserKind::Optimal)
+            {
+                return Err(format!(
+                    "measures.identity: the mean-shift identity holds for the optimal denoiser, but data[{i}] uses the analytic one"
+                ));
             }
             if let Some(i) = config.sampler.iter().position(|s| s.solver != "euler") {
                 return Err(format!(
@@ -746,7 +899,22 @@ impl Config {
         for d in &mut self.data {
             d.limit = Some(d.limit.map_or(limit, |l| l.min(limit)));
         }
+        if self.uses_gits() {
+            let mut g = self.schedule.gits();
+            g.warmup = g.warmup.min(self.trajectories.max(1));
+            self.schedule.gits = Some(g);
+        }
         self
+    }
+
+    /// Whether a schedule of the run is GITS.
+    pub fn uses_gits(&self) -> bool {
+        self.schedule.kind == ScheduleKind::Gits
+            || self.sweep.as_ref().is_some_and(|s| {
+                s.schedule
+                    .as_ref()
+                    .is_some_and(|k| k.contains(&ScheduleKind::Gits))
+            })
     }
 
     pub fn validate(&self) -> Result<(), String> {
@@ -789,14 +957,18 @@ impl Config {
                 }
             }
             d.source.validate(i)?;
-            if self.denoiser.kind == DenoiserKind::Analytic
+            if d.denoiser_kind(&self.denoiser) == DenoiserKind::Analytic
                 && !matches!(
                     d.source,
                     DataSource::Gaussian { .. } | DataSource::Gmm { .. }
                 )
             {
+                let key = match d.denoiser {
+                    Some(_) => format!("data[{i}].denoiser"),
+                    None => "denoiser.kind".into(),
+                };
                 return Err(format!(
-                    "denoiser.kind: \"analytic\" needs gaussian or gmm data, but data[{i}] is {:?}",
+                    "{key}: \"analytic\" needs gaussian or gmm data, but data[{i}] is {:?}",
                     d.source.kind()
                 ));
             }
@@ -811,6 +983,12 @@ impl Config {
             return Err("denoiser.logit_tolerance: must be positive".into());
         }
         self.schedule.validate()?;
+        if self.schedule.gits.is_some() && !self.uses_gits() {
+            return Err(
+                "schedule.gits: only used when schedule.kind or sweep.schedule names \"gits\""
+                    .into(),
+            );
+        }
         match (&self.sweep, self.sampler.is_empty()) {
             (None, true) if self.projection.is_some() => {}
             (None, true) => {
@@ -839,7 +1017,11 @@ impl Config {
                 (ScheduleKind::Explicit, None) => {}
                 (_, None) => return Err(format!("sampler[{i}].steps: missing")),
                 (_, Some(0)) => return Err(format!("sampler[{i}].steps: must be at least 1")),
-                _ => {}
+                (_, Some(steps)) => {
+                    self.schedule
+                        .stand_in(steps)
+                        .map_err(|e| format!("sampler[{i}].steps: {e}"))?;
+                }
             }
             unique_label(
                 &format!("sampler[{i}].name"),
@@ -905,6 +1087,11 @@ fn unique_label(key: &str, label: String, seen: &mut Vec<String>) -> Result<(), 
 }
 
 impl DataConfig {
+    /// This data set's denoiser: its own `denoiser` key, else `[denoiser] kind`.
+    pub fn denoiser_kind(&self, denoiser: &DenoiserConfig) -> DenoiserKind {
+        self.denoiser.unwrap_or(denoiser.kind)
+    }
+
     pub fn label(&self) -> String {
         self.name
             .clone()
@@ -1113,11 +1300,17 @@ impl SweepConfig {
                 },
             )?;
         }
+        let largest = self.steps.iter().copied().max().unwrap_or(1);
         for (i, kind) in self.schedule.iter().flatten().enumerate() {
             schedule
                 .with_kind(*kind)
-                .sigmas(Some(self.steps[0]))
+                .stand_in(largest)
                 .map_err(|e| format!("sweep.schedule[{i}] ({}): {e}", kind.name()))?;
+        }
+        if schedule.kind == ScheduleKind::Gits && self.schedule.is_none() {
+            schedule
+                .stand_in(largest)
+                .map_err(|e| format!("sweep.steps: {e}"))?;
         }
         Ok(())
     }
@@ -1200,6 +1393,7 @@ impl Default for ScheduleConfig {
             offset_sigma: default_offset_sigma(),
             end: EndKind::Zero,
             sigmas: None,
+            gits: None,
         }
     }
 }
@@ -1217,6 +1411,9 @@ impl ScheduleConfig {
         if self.sigmas.is_some() {
             return Err("schedule.sigmas: only used with schedule.kind = \"explicit\"".into());
         }
+        if let Some(g) = &self.gits {
+            g.validate()?;
+        }
         if self.rho.is_some()
             && !matches!(self.kind, ScheduleKind::Edm | ScheduleKind::Polyexponential)
         {
@@ -1226,7 +1423,40 @@ impl ScheduleConfig {
             ));
         }
         // Building a one-step schedule checks every parameter.
-        self.sigmas(Some(1)).map(|_| ())
+        self.stand_in(1).map(|_| ())
+    }
+
+    /// The GITS settings (defaults unless `[schedule.gits]` is given).
+    pub fn gits(&self) -> GitsConfig {
+        self.gits.clone().unwrap_or_default()
+    }
+
+    /// The fine grid GITS picks its steps from.
+    pub fn gits_grid(&self) -> Result<Vec<f64>, String> {
+        let g = self.gits();
+        self.with_kind(g.grid)
+            .sigmas(Some(g.grid_steps))
+            .map_err(|e| format!("schedule.gits.grid ({}): {e}", g.grid.name()))
+    }
+
+    /// The sigmas where they follow from the config alone; for "gits", those
+    /// of its grid kind with the same steps: as many values, the same end,
+    /// so the same NFE for every solver (for progress totals and checks).
+    pub fn stand_in(&self, steps: usize) -> Result<Vec<f64>, String> {
+        match self.kind {
+            ScheduleKind::Gits => {
+                let g = self.gits();
+                if steps > g.grid_steps {
+                    return Err(format!(
+                        "schedule.gits.grid_steps: {} grid steps cannot hold a {steps}-step GITS schedule",
+                        g.grid_steps
+                    ));
+                }
+                self.gits_grid()?;
+                self.with_kind(g.grid).sigmas(Some(steps))
+            }
+            _ => self.sigmas(Some(steps)),
+        }
     }
 
     /// The same settings with another kind (for sweeps over schedules).
@@ -1242,8 +1472,9 @@ impl ScheduleConfig {
         }
     }
 
-    pub fn schedule(&self) -> Schedule {
-        match self.kind {
+    /// The schedule formula; GITS has none (see `gits_schedule`).
+    fn schedule(&self) -> Option<Schedule> {
+        Some(match self.kind {
             ScheduleKind::Edm => Schedule::Edm {
                 rho: self.rho.unwrap_or(7.0),
             },
@@ -1262,7 +1493,8 @@ impl ScheduleConfig {
                 sigma: self.offset_sigma,
             },
             ScheduleKind::Explicit => Schedule::Explicit(self.sigmas.clone().unwrap_or_default()),
-        }
+            ScheduleKind::Gits => return None,
+        })
     }
 
     pub fn end(&self) -> ScheduleEnd {
@@ -1274,8 +1506,12 @@ impl ScheduleConfig {
     }
 
     /// The sigmas for a sampler with `steps` steps (without the final jump).
+    /// For kind "gits" an error: its sigmas need warm-up trajectories.
     pub fn sigmas(&self, steps: Option<usize>) -> Result<Vec<f64>, String> {
-        self.schedule()
+        let schedule = self.schedule().ok_or(
+            "schedule.kind: \"gits\" sigmas come from warm-up trajectories, not from the config",
+        )?;
+        schedule
             .sigmas(
                 steps.unwrap_or(0),
                 self.sigma_min,

@@ -7,6 +7,8 @@ pub mod config;
 pub mod data_figures;
 pub mod device;
 pub mod field_figures;
+pub mod gits_outputs;
+pub mod gits_schedule;
 pub mod load;
 pub mod lowdim_outputs;
 pub mod memory;

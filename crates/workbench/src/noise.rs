@@ -10,6 +10,9 @@ use std::path::Path;
 const NOISE_SEED_OFFSET: u64 = 0x9E37_79B9_7F4A_7C15;
 /// Added to the seed for the stochastic samplers' step noise.
 const STEP_SEED_OFFSET: u64 = 0xD1B5_4A32_D192_ED03;
+/// Added to the seed for GITS warm-up noise: a schedule fitted on the very
+/// noise it is judged on would flatter itself.
+const WARMUP_SEED_OFFSET: u64 = 0x94D0_49BB_1331_11EB;
 
 /// n x d standard-normal starting noise.
 pub fn starting(seed: u64, n: usize, d: usize) -> Vec<f32> {
@@ -19,6 +22,11 @@ pub fn starting(seed: u64, n: usize, d: usize) -> Vec<f32> {
 /// Rows `rows` of the same starting noise (a streamed run's batch).
 pub fn starting_rows(seed: u64, rows: std::ops::Range<usize>, d: usize) -> Vec<f32> {
     rng::normal_rows(seed.wrapping_add(NOISE_SEED_OFFSET), rows, d)
+}
+
+/// n x d standard-normal noise of the GITS warm-up trajectories.
+pub fn warmup(seed: u64, n: usize, d: usize) -> Vec<f32> {
+    rng::normal_rows(seed.wrapping_add(WARMUP_SEED_OFFSET), 0..n, d)
 }
 
 /// Step noise of trajectory i at step n: stream i, counters n*d .. (n+1)*d.

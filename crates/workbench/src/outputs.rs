@@ -14,19 +14,24 @@ use std::time::Instant;
 pub struct OutputDirs {
     pub tables: PathBuf,
     pub figures: PathBuf,
+    /// Shared by runs: GITS cost matrices.
+    pub cache: PathBuf,
 }
 
 impl OutputDirs {
-    /// notebooks-data/NAME and reports/NAME, or everything under `out`.
+    /// notebooks-data/NAME, reports/NAME and notebooks-data/cache, or
+    /// everything under `out`.
     pub fn new(name: &str, out: Option<&Path>) -> Self {
         match out {
             Some(dir) => Self {
                 tables: dir.to_path_buf(),
                 figures: dir.join("figures"),
+                cache: dir.join("cache"),
             },
             None => Self {
                 tables: Path::new("notebooks-data").join(name),
                 figures: Path::new("reports").join(name),
+                cache: Path::new("notebooks-data").join("cache"),
             },
         }
     }
@@ -186,6 +191,7 @@ pub fn write(run: &mut Run, argv: &[String]) -> Result<Vec<PathBuf>, String> {
     if !run.cases.is_empty() {
         written.extend(write_cases(run, dirs)?);
     }
+    written.extend(crate::gits_outputs::write(run, &dirs.tables)?);
     for (stem, fig) in crate::field_figures::figures(run) {
         written.extend(render(&fig, &dirs.figures.join(stem)).map_err(|e| e.to_string())?);
     }
@@ -289,6 +295,7 @@ fn provenance(
         "config": serde_json::to_value(&run.config).unwrap_or(serde_json::Value::Null),
         "data": data,
         "cases": cases,
+        "gits": crate::gits_outputs::provenance(run),
         "references": run.sweep.as_ref().map(|s| s.references.iter().map(|r| json!({
             "data": r.data,
             "sigma_start": r.sigma_start,

@@ -2,8 +2,9 @@
 //! so a failure anywhere leaves no output behind.
 
 use crate::cases::{CaseInputs, Streams, run_case};
-use crate::config::{Config, DataSource, DenoiserKind, FigureKind};
+use crate::config::{Config, DataConfig, DataSource, DenoiserKind, FigureKind, ScheduleKind};
 use crate::device::{DeviceChoice, Selected, select};
+use crate::gits_schedule::{GitsWarmup, warm_up, warmup_evals};
 use crate::load::load;
 use crate::noise;
 use crate::outputs::OutputDirs;
@@ -51,8 +52,12 @@ pub struct Run {
     pub projection: Option<crate::projection::ProjectionResult>,
     pub sweep: Option<crate::sweep_run::SweepResult>,
     pub fields: Vec<EpsField>,
+    /// GITS warm-ups of the trajectory run (a sweep keeps its own).
+    pub gits: Vec<GitsWarmup>,
     pub load_seconds: f64,
     pub started_unix: u64,
+    pub quick: bool,
+    pub config_path: PathBuf,
 }
 
 pub fn run(opts: &RunOptions) -> Result<Run, String> {
@@ -80,12 +85,17 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
         Some(p) => Some(noise::read_file(p)?),
         None => None,
     };
-    // Every schedule is built before any sampling, so a bad one fails fast.
+    // Every schedule is built before any sampling, so a bad one fails fast
+    // (GITS: its stand-in, replaced after each data set's warm-up).
     let sigmas: Vec<Vec<f64>> = config
         .sampler
         .iter()
-        .map(|s| config.schedule.sigmas(s.steps))
+        .map(|s| match s.steps {
+            Some(steps) => config.schedule.stand_in(steps),
+            None => config.schedule.sigmas(None),
+        })
         .collect::<Result<_, _>>()?;
+    let gits = config.schedule.kind == ScheduleKind::Gits;
     let load_seconds = t0.elapsed().as_secs_f64();
 
     let n = config.trajectories;
@@ -101,8 +111,10 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
         .zip(&sigmas)
         .map(|(s, sg)| geotraj_sampling::nfe(s, sg, jump) * batches)
         .sum::<usize>()
-        * data.len();
+        * data.len()
+        + usize::from(gits && !solvers.is_empty()) * warmup_evals(&config) * data.len();
     let mut progress = Progress::new(total);
+    let mut warmups = Vec::new();
     let mut cases = Vec::new();
     // Only a run with samplers has trajectory tables to stream.
     let mut streams = (!solvers.is_empty()).then(|| Streams::new(&dirs.tables));
@@ -124,11 +136,30 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
             Some((_, values)) => values[first * d..(first + rows) * d].to_vec(),
             None => noise::starting_rows(config.seed, first..first + rows, d),
         };
-        let denoiser = build_denoiser(&config, &dcfg.source, loaded, &device);
+        let denoiser = build_denoiser(&config, dcfg, loaded, &device);
         let nearest = config
             .measures
             .distance
             .then(|| build_nearest(&config, loaded, &denoiser, &device));
+        let sigmas = if gits {
+            let w = warm_up(
+                &config,
+                dcfg,
+                loaded,
+                denoiser.as_denoiser(),
+                &dirs.cache.join("gits"),
+                &mut progress,
+            )?;
+            let own = config
+                .sampler
+                .iter()
+                .map(|s| w.sigmas(s.steps.expect("validated")))
+                .collect::<Result<Vec<_>, _>>()?;
+            warmups.push(w);
+            own
+        } else {
+            sigmas.clone()
+        };
         for (i, (solver, sg)) in solvers.iter().zip(&sigmas).enumerate() {
             let label = config.sampler_label(i);
             progress.set_label(format!("{} {}", loaded.label, label));
@@ -148,7 +179,12 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
         progress.finish();
     }
     let sweep = match config.sweep {
-        Some(_) => Some(crate::sweep_run::run_sweep(&config, &data, &device)?),
+        Some(_) => Some(crate::sweep_run::run_sweep(
+            &config,
+            &data,
+            &device,
+            &dirs.cache.join("gits"),
+        )?),
         None => None,
     };
     let fields = eps_fields(&config, &data, &device)?;
@@ -168,8 +204,11 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
         projection,
         sweep,
         fields,
+        gits: warmups,
         load_seconds,
         started_unix,
+        quick: opts.quick,
+        config_path: opts.config_path.clone(),
     })
 }
 
@@ -209,7 +248,7 @@ fn eps_fields(
                 .iter()
                 .flat_map(|&(x, y)| [x as f32, y as f32])
                 .collect();
-            let den = build_denoiser(config, &dcfg.source, loaded, device);
+            let den = build_denoiser(config, dcfg, loaded, device);
             for &sigma in f.sigmas.iter().flatten() {
                 let x = geotraj_sampling::host::upload(&flat, points.len(), 2, device);
                 let d = geotraj_sampling::host::download(den.as_denoiser().denoise(x, sigma));
@@ -272,11 +311,12 @@ fn build_nearest(
 
 pub(crate) fn build_denoiser(
     config: &Config,
-    source: &DataSource,
+    dcfg: &DataConfig,
     loaded: &LoadedData,
     device: &burn::tensor::Device,
 ) -> Built {
-    match (config.denoiser.kind, source) {
+    let source = &dcfg.source;
+    match (dcfg.denoiser_kind(&config.denoiser), source) {
         (DenoiserKind::Analytic, DataSource::Gaussian { dim, mean, std, .. }) => {
             Built::Analytic(Box::new(GaussianDenoiser::new(
                 vec![*mean as f32; *dim],

@@ -3,6 +3,7 @@
 //! reference solve of that noise; quality against held-out data.
 
 use crate::config::{Config, ScheduleKind};
+use crate::gits_schedule::{GitsWarmup, warm_up, warmup_evals};
 use crate::load::{gmm_law, held_out};
 use crate::noise;
 use crate::progress::Progress;
@@ -12,6 +13,7 @@ use burn::tensor::Device;
 use geotraj_metrics::{FeatureStats, Pca, frechet_distance, sliced_w2};
 use geotraj_sampling::{ReferenceOptions, SampleOptions, nfe, reference_solve, sample};
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::Instant;
 
 /// Held-out rows used for the quality measures (the first ones).
@@ -54,39 +56,64 @@ pub struct ReferenceInfo {
 pub struct SweepResult {
     pub rows: Vec<SweepRow>,
     pub references: Vec<ReferenceInfo>,
+    pub gits: Vec<GitsWarmup>,
 }
 
 pub fn run_sweep(
     config: &Config,
     data: &[LoadedData],
     device: &Device,
+    gits_cache: &Path,
 ) -> Result<SweepResult, String> {
     let sweep = config.sweep.as_ref().expect("a sweep run");
     let cells = expand(sweep, &config.schedule);
     let n = config.trajectories;
     let jump = config.schedule.end().final_jump();
     let step_noise = noise::Keyed::new(config.seed);
-    let sigmas_of = |c: &Cell| config.schedule.with_kind(c.schedule).sigmas(Some(c.steps));
+    // GITS cells hold a stand-in until their data set's warm-up.
+    let sigmas_of = |c: &Cell| config.schedule.with_kind(c.schedule).stand_in(c.steps);
     let all_sigmas: Vec<Vec<f64>> = cells.iter().map(sigmas_of).collect::<Result<_, _>>()?;
+    let gits = cells.iter().any(|c| c.schedule == ScheduleKind::Gits);
     let batches = n.div_ceil(config.batch_size);
     let total: usize = cells
         .iter()
         .zip(&all_sigmas)
         .map(|(c, s)| nfe(&c.solver, s, jump) * batches)
         .sum::<usize>()
-        * data.len();
+        * data.len()
+        + usize::from(gits) * warmup_evals(config) * data.len();
     let mut rows = Vec::new();
+    let mut warmups = Vec::new();
     let mut references = Vec::new();
     let mut progress = Progress::new(total);
     for (dcfg, loaded) in config.data.iter().zip(data) {
         let d = loaded.data.d;
         let z = noise::starting(config.seed, n, d);
-        let denoiser = build_denoiser(config, &dcfg.source, loaded, device);
+        let denoiser = build_denoiser(config, dcfg, loaded, device);
         let den = denoiser.as_denoiser();
         let judge = Judge::new(config, dcfg, loaded)?;
+        let warm = match gits {
+            true => Some(warm_up(
+                config,
+                dcfg,
+                loaded,
+                den,
+                gits_cache,
+                &mut progress,
+            )?),
+            false => None,
+        };
         // One reference solve per distinct (start, end, jump) of the cells.
         let mut refs: BTreeMap<(u64, u64), Vec<f64>> = BTreeMap::new();
-        for (cell, sigmas) in cells.iter().zip(&all_sigmas) {
+        for (cell, stand_in) in cells.iter().zip(&all_sigmas) {
+            let fitted;
+            let sigmas = match &warm {
+                Some(w) if cell.schedule == ScheduleKind::Gits => {
+                    fitted = w.sigmas(cell.steps)?;
+                    &fitted
+                }
+                _ => stand_in,
+            };
             let label = cell.solver.describe();
             progress.set_label(format!(
                 "{} {} {} {}",
@@ -160,9 +187,14 @@ pub fn run_sweep(
                 samples,
             });
         }
+        warmups.extend(warm);
     }
     progress.finish();
-    Ok(SweepResult { rows, references })
+    Ok(SweepResult {
+        rows,
+        references,
+        gits: warmups,
+    })
 }
 
 /// Mean and max over trajectories of |x - x_ref| / sqrt(d).

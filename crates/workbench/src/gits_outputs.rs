@@ -1,0 +1,121 @@
+//! GITS outputs: each data set's cost matrix and the schedules the run used,
+//! as tables (gits-costs, gits-schedules) and as provenance.
+
+use crate::gits_schedule::GitsWarmup;
+use crate::run::Run;
+use geotraj_records::{Table, write_table};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+/// The warm-ups of a run (trajectory run or sweep) and the step counts it used.
+pub fn warmups(run: &Run) -> (Vec<&GitsWarmup>, Vec<usize>) {
+    let mut all: Vec<&GitsWarmup> = run.gits.iter().collect();
+    let mut steps: Vec<usize> = run.config.sampler.iter().filter_map(|s| s.steps).collect();
+    if let Some(s) = &run.sweep {
+        all.extend(&s.gits);
+        steps.extend(
+            run.config
+                .sweep
+                .iter()
+                .flat_map(|c| c.steps.iter().copied()),
+        );
+    }
+    steps.sort_unstable();
+    steps.dedup();
+    (all, steps)
+}
+
+fn costs_table(warmups: &[&GitsWarmup]) -> Table {
+    let (mut data, mut i_col, mut j_col) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut si, mut sj, mut cost) = (Vec::new(), Vec::new(), Vec::new());
+    for w in warmups {
+        let points = w.fine.len();
+        for i in 0..points {
+            for j in i + 1..points {
+                data.push(w.data.clone());
+                i_col.push(i as i64);
+                j_col.push(j as i64);
+                si.push(w.fine[i]);
+                sj.push(w.fine[j]);
+                cost.push(w.costs[i * points + j]);
+            }
+        }
+    }
+    Table::new()
+        .with_str("data", data)
+        .with_i64("i", i_col)
+        .with_i64("j", j_col)
+        .with_f64("sigma_i", si)
+        .with_f64("sigma_j", sj)
+        .with_f64("cost", cost)
+}
+
+fn schedules_table(warmups: &[&GitsWarmup], steps: &[usize]) -> Result<Table, String> {
+    let (mut data, mut steps_col, mut k_col) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut sigma, mut grid_index) = (Vec::new(), Vec::new());
+    for w in warmups {
+        for &n in steps {
+            for (k, s) in w.sigmas(n)?.into_iter().enumerate() {
+                data.push(w.data.clone());
+                steps_col.push(n as i64);
+                k_col.push(k as i64);
+                sigma.push(s);
+                let at = w.fine.iter().position(|&f| f == s).expect("a grid point");
+                grid_index.push(at as i64);
+            }
+        }
+    }
+    Ok(Table::new()
+        .with_str("data", data)
+        .with_i64("steps", steps_col)
+        .with_i64("k", k_col)
+        .with_f64("sigma", sigma)
+        .with_i64("grid_index", grid_index))
+}
+
+/// Writes gits-costs and gits-schedules (Parquet and CSV), if the run used GITS.
+pub fn write(run: &Run, tables: &Path) -> Result<Vec<PathBuf>, String> {
+    let (warmups, steps) = warmups(run);
+    if warmups.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut written =
+        write_table(&costs_table(&warmups), tables, "gits-costs").map_err(|e| e.to_string())?;
+    written.extend(
+        write_table(
+            &schedules_table(&warmups, &steps)?,
+            tables,
+            "gits-schedules",
+        )
+        .map_err(|e| e.to_string())?,
+    );
+    Ok(written)
+}
+
+/// For run.json: how each warm-up was made and the schedules it gave.
+pub fn provenance(run: &Run) -> Value {
+    let (warmups, steps) = warmups(run);
+    Value::Array(
+        warmups
+            .iter()
+            .map(|w| {
+                let schedules: serde_json::Map<String, Value> = steps
+                    .iter()
+                    .filter_map(|&n| w.sigmas(n).ok().map(|s| (n.to_string(), json!(s))))
+                    .collect();
+                json!({
+                    "data": w.data,
+                    "warmup_trajectories": w.warmup,
+                    "teacher": w.teacher,
+                    "cost": w.cost,
+                    "coefficient": w.coefficient,
+                    "grid": w.fine,
+                    "from_cache": w.from_cache,
+                    "cache_file": w.cache_file.as_ref().map(|p| p.display().to_string()),
+                    "seconds": w.seconds,
+                    "schedules": schedules,
+                })
+            })
+            .collect(),
+    )
+}

@@ -1,0 +1,202 @@
+//! GITS schedules in a run. The cost matrix depends on the denoiser, the
+//! data, the grid and the `[schedule.gits]` settings, not on the solver that
+//! will use the schedule nor on its step count, so one warm-up per data set
+//! serves every (solver, steps) cell; each step count is one dynamic
+//! program over it. Cost matrices are cached on disk under a key of
+//! everything they depend on, checked in full on reading.
+
+use crate::config::{Config, DataConfig};
+use crate::noise;
+use crate::progress::Progress;
+use crate::run::LoadedData;
+use geotraj_sampling::{Denoiser, gits_path, gits_teacher, teacher_costs};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Bumped whenever the cost computation changes, so old cache files miss.
+const CACHE_VERSION: u64 = 1;
+
+/// One data set's warm-up: the fine grid and its cost matrix.
+#[derive(Debug, Clone)]
+pub struct GitsWarmup {
+    pub data: String,
+    pub fine: Vec<f64>,
+    /// Row-major fine.len()^2, NaN on and below the diagonal.
+    pub costs: Vec<f64>,
+    pub coefficient: f64,
+    pub warmup: usize,
+    pub teacher: String,
+    pub cost: String,
+    /// The cache file read or written, if caching is on.
+    pub cache_file: Option<PathBuf>,
+    pub from_cache: bool,
+    pub seconds: f64,
+}
+
+impl GitsWarmup {
+    /// The `steps`-step GITS schedule.
+    pub fn sigmas(&self, steps: usize) -> Result<Vec<f64>, String> {
+        let path = gits_path(&self.costs, self.fine.len(), steps, self.coefficient)
+            .map_err(|e| format!("data \"{}\", GITS schedule: {e}", self.data))?;
+        Ok(path.into_iter().map(|j| self.fine[j]).collect())
+    }
+}
+
+/// Denoiser evaluations of one warm-up (for progress totals).
+pub fn warmup_evals(config: &Config) -> usize {
+    let g = config.schedule.gits();
+    let options = g.options(config.batch_size);
+    let grid = config.schedule.gits_grid().unwrap_or_default();
+    if grid.len() < 2 {
+        return 0;
+    }
+    let steps = (grid.len() - 1) * g.teacher_substeps;
+    // The teacher's NFE depends only on its step count and whether it ends at 0.
+    let stand_in: Vec<f64> = (0..=steps)
+        .map(|k| {
+            if k == steps {
+                grid[grid.len() - 1]
+            } else {
+                1.0 + (steps - k) as f64
+            }
+        })
+        .collect();
+    options.teacher.nfe(&stand_in) * g.warmup.div_ceil(config.batch_size)
+}
+
+/// FNV-1a over the data's f32 bits: the cache key sees the values, not only the config.
+fn fingerprint(rows: &[f32]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for v in rows {
+        for b in v.to_bits().to_le_bytes() {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+fn hash_str(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// Runs (or reads from `cache_dir`) the warm-up of one data set.
+pub fn warm_up(
+    config: &Config,
+    dcfg: &DataConfig,
+    loaded: &LoadedData,
+    den: &dyn Denoiser,
+    cache_dir: &Path,
+    progress: &mut Progress,
+) -> Result<GitsWarmup, String> {
+    let t = Instant::now();
+    let g = config.schedule.gits();
+    let fine = config.schedule.gits_grid()?;
+    let options = g.options(config.batch_size);
+    let data = &loaded.data;
+    let key = json!({
+        "version": CACHE_VERSION,
+        "data": dcfg,
+        "data_n": data.n,
+        "data_d": data.d,
+        "data_fingerprint": fingerprint(&data.rows),
+        "denoiser": config.denoiser,
+        "seed": config.seed,
+        "gits": g,
+        "fine": fine,
+    });
+    let key_text = key.to_string();
+    let cache_file = g.cache.then(|| {
+        cache_dir.join(format!(
+            "{}-{:016x}.json",
+            loaded.label,
+            hash_str(&key_text)
+        ))
+    });
+    let mut out = GitsWarmup {
+        data: loaded.label.clone(),
+        fine: fine.clone(),
+        costs: Vec::new(),
+        coefficient: g.coefficient,
+        warmup: g.warmup,
+        teacher: options.teacher.describe(),
+        cost: g.cost.clone(),
+        cache_file: cache_file.clone(),
+        from_cache: false,
+        seconds: 0.0,
+    };
+    if let Some(costs) = cache_file
+        .as_deref()
+        .and_then(|p| read_cache(p, &key_text, fine.len()))
+    {
+        for _ in 0..warmup_evals(config) {
+            progress.tick();
+        }
+        out.costs = costs;
+        out.from_cache = true;
+        out.seconds = t.elapsed().as_secs_f64();
+        return Ok(out);
+    }
+    progress.set_label(format!("{} GITS warm-up", loaded.label));
+    let z = noise::warmup(config.seed, g.warmup, data.d);
+    let teacher = gits_teacher(den, &fine, &z, &options, &mut || progress.tick())
+        .map_err(|e| format!("data \"{}\", GITS warm-up: {e}", loaded.label))?;
+    out.costs = teacher_costs(&teacher, options.teacher_substeps, options.cost)
+        .map_err(|e| format!("data \"{}\", GITS costs: {e}", loaded.label))?;
+    out.seconds = t.elapsed().as_secs_f64();
+    if let Some(path) = &cache_file {
+        // A cache that cannot be written costs only time on the next run.
+        if let Err(e) = write_cache(path, &key_text, &out.costs, fine.len()) {
+            eprintln!("warning: GITS cache {}: {e}", path.display());
+        }
+    }
+    Ok(out)
+}
+
+/// The upper triangle, row by row, as f64 bit patterns: JSON has no NaN,
+/// and integers read back exactly where decimal floats might not.
+fn upper_bits(costs: &[f64], points: usize) -> Vec<u64> {
+    (0..points)
+        .flat_map(|i| (i + 1..points).map(move |j| costs[i * points + j].to_bits()))
+        .collect()
+}
+
+fn write_cache(path: &Path, key: &str, costs: &[f64], points: usize) -> Result<(), String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    }
+    let value = json!({ "key": key, "cost_bits": upper_bits(costs, points) });
+    geotraj_records::write_json(path, &value).map_err(|e| e.to_string())
+}
+
+/// The cached matrix, if the file exists and its key (a JSON text) matches in full.
+fn read_cache(path: &Path, key: &str, points: usize) -> Option<Vec<f64>> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let value: Value = serde_json::from_str(&text).ok()?;
+    if value.get("key")?.as_str()? != key {
+        return None;
+    }
+    let flat: Vec<f64> = value
+        .get("cost_bits")?
+        .as_array()?
+        .iter()
+        .map(|v| v.as_u64().map(f64::from_bits))
+        .collect::<Option<_>>()?;
+    if flat.len() != points * (points - 1) / 2 {
+        return None;
+    }
+    let mut costs = vec![f64::NAN; points * points];
+    let mut it = flat.into_iter();
+    for i in 0..points {
+        for j in i + 1..points {
+            costs[i * points + j] = it.next()?;
+        }
+    }
+    Some(costs)
+}
