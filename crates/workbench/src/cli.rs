@@ -1,8 +1,9 @@
-//! `run-experiment FILE.toml [--device D] [--out DIR] [--quick]`.
+//! `run-experiment FILE.toml [--device D] [--out DIR] [--quick]`, or
+//! `run-experiment --all DIR ...` for every experiment of a folder.
 
 use crate::device::DeviceChoice;
 use crate::outputs::{summary, write};
-use crate::run::{RunOptions, run};
+use crate::run::{Run, RunOptions, run};
 use clap::Parser;
 use std::path::PathBuf;
 
@@ -13,8 +14,13 @@ use std::path::PathBuf;
     about = "Run a geotraj experiment: sample, measure trajectory geometry, write tables and figures"
 )]
 pub struct Args {
-    /// The experiment file (see experiments/).
-    pub config: PathBuf,
+    /// The experiment file (see experiments/); or use --all.
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub config: Option<PathBuf>,
+    /// Run every *.toml in DIR (not recursive) in file-name order; with
+    /// --out, each experiment writes under OUT/NAME.
+    #[arg(long, value_name = "DIR")]
+    pub all: Option<PathBuf>,
     /// Where tensors live: auto = a hardware GPU if there is one, else the CPU.
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     pub device: DeviceChoice,
@@ -26,12 +32,28 @@ pub struct Args {
     pub quick: bool,
 }
 
+/// Prints a finished run's summary and where its files went.
+pub(crate) fn print_done(r: &Run, written: &[PathBuf]) {
+    let dirs = &r.dirs;
+    println!("{}", summary(r));
+    println!("device: {}", r.device);
+    println!(
+        "wrote {} files: tables and run.json in {}, figures and report in {}",
+        written.len(),
+        dirs.tables.display(),
+        dirs.figures.display()
+    );
+}
+
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
     let argv: Vec<String> = std::env::args().collect();
     let args = Args::parse();
+    if let Some(dir) = &args.all {
+        return crate::catalogue::main(dir, args.device, args.quick, args.out.as_deref(), &argv);
+    }
     let opts = RunOptions {
-        config_path: args.config.clone(),
+        config_path: args.config.clone().expect("clap requires FILE or --all"),
         device: args.device,
         quick: args.quick,
         out: args.out.clone(),
@@ -42,15 +64,7 @@ pub fn main() -> i32 {
     });
     match result {
         Ok((r, written)) => {
-            let dirs = &r.dirs;
-            println!("{}", summary(&r));
-            println!("device: {}", r.device);
-            println!(
-                "wrote {} files: tables and run.json in {}, figures in {}",
-                written.len(),
-                dirs.tables.display(),
-                dirs.figures.display()
-            );
+            print_done(&r, &written);
             0
         }
         Err(e) => {

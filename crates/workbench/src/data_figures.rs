@@ -205,6 +205,37 @@ fn memorisation(config: &Config, data: &str, cases: &[&Case]) -> Figure {
     }
 }
 
+/// Per-step medians over trajectories of |D(x_n) - proj_K(x_n)| / dist_K(x_n)
+/// and their peak (Permenter & Yuan's ideal-denoiser figure), shared by the
+/// summary and the report.
+pub(crate) struct ErrorCurve {
+    pub median: Vec<f64>,
+    /// The first step of the largest finite median (0 with a NaN peak when none is finite).
+    pub peak_step: usize,
+    pub peak: f64,
+}
+
+/// The error curve of a case measured with `measures.distance`, else None.
+pub(crate) fn error_curve(c: &Case) -> Option<ErrorCurve> {
+    let median = c.measures.band("rel_error", 0.5, 0.5)?.mid;
+    let (peak_step, peak) = median
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.is_finite())
+        .fold((0, f64::NAN), |(ai, av), (i, &v)| {
+            if av.is_nan() || v > av {
+                (i, v)
+            } else {
+                (ai, av)
+            }
+        });
+    Some(ErrorCurve {
+        median,
+        peak_step,
+        peak,
+    })
+}
+
 /// Chen et al.'s Obs. 3 in one line: from which sigma on the medians of
 /// |D(x_n) - x_N| and of |x_n - x_N| stay within 1 % of the median |x_N|.
 fn jump_line(c: &Case) -> String {
@@ -260,17 +291,11 @@ pub fn summary(config: &Config, cases: &[Case]) -> String {
             let median = |name: &str| m.trajectory_median(name).expect("distance columns");
             let mem = m.trajectory_values("memorised").expect("distance columns");
             let share = mem.iter().sum::<f64>() / mem.len() as f64;
-            let err = m.band("rel_error", 0.5, 0.5).expect("distance columns").mid;
-            let (at, peak) = err.iter().enumerate().filter(|(_, v)| v.is_finite()).fold(
-                (0, f64::NAN),
-                |(ai, av), (i, &v)| {
-                    if av.is_nan() || v > av {
-                        (i, v)
-                    } else {
-                        (ai, av)
-                    }
-                },
-            );
+            let ErrorCurve {
+                peak_step: at,
+                peak,
+                ..
+            } = error_curve(c).expect("distance columns");
             let bound = nanmax(
                 m.trajectory_values("max_ddim_bound_ratio")
                     .expect("distance columns"),

@@ -3,6 +3,7 @@
 
 use burn::tensor::Device;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::OnceLock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum DeviceChoice {
@@ -44,20 +45,30 @@ pub fn select(choice: DeviceChoice) -> Result<Selected, String> {
     match choice {
         DeviceChoice::Cpu => Ok(cpu()),
         DeviceChoice::Wgpu => {
-            // Adapter start-up may panic inside the driver stack; report it.
-            let init = catch_unwind(AssertUnwindSafe(|| Device::wgpu_options().init()));
-            match init {
-                Ok(Ok(device)) => Ok(Selected {
-                    description: describe(&device),
-                    device,
-                }),
-                Ok(Err(e)) => Err(format!(
-                    "--device wgpu: no wgpu adapter could be started: {e}"
-                )),
-                Err(_) => Err("--device wgpu: the wgpu runtime panicked while starting".into()),
-            }
+            // burn registers its wgpu runtime once per process and a second
+            // `init` fails ("already initialized"), so every run of one
+            // process (`run-experiment --all`) shares the first answer.
+            static WGPU: OnceLock<Result<(Device, String), String>> = OnceLock::new();
+            let first = WGPU.get_or_init(|| {
+                // Adapter start-up may panic inside the driver stack; report it.
+                let init = catch_unwind(AssertUnwindSafe(|| Device::wgpu_options().init()));
+                match init {
+                    Ok(Ok(device)) => Ok((device.clone(), describe(&device))),
+                    Ok(Err(e)) => Err(format!(
+                        "--device wgpu: no wgpu adapter could be started: {e}"
+                    )),
+                    Err(_) => Err("--device wgpu: the wgpu runtime panicked while starting".into()),
+                }
+            });
+            first.clone().map(|(device, description)| Selected {
+                device,
+                description,
+            })
         }
         DeviceChoice::Auto => {
+            // Enumerated devices start their runtime implicitly on first use
+            // (no explicit `init`), so repeated runs reuse it; not yet checked
+            // on a hardware GPU.
             let gpus = catch_unwind(Device::enumerate_physical).unwrap_or_default();
             let gpu = gpus.iter().find_map(|g| g.devices.first().cloned());
             Ok(match gpu {

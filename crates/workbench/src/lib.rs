@@ -2,6 +2,7 @@
 //! outputs and the `run-experiment` command line.
 
 pub mod cases;
+pub mod catalogue;
 pub mod cli;
 pub mod config;
 pub mod data_figures;
@@ -9,6 +10,7 @@ pub mod device;
 pub mod field_figures;
 pub mod gits_outputs;
 pub mod gits_schedule;
+pub mod key_numbers;
 pub mod load;
 pub mod lowdim_outputs;
 pub mod memory;
@@ -17,6 +19,7 @@ pub mod outputs;
 pub mod progress;
 pub mod projection;
 pub mod projection_outputs;
+pub mod report;
 pub mod run;
 pub mod sweep;
 pub mod sweep_outputs;

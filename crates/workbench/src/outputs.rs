@@ -163,8 +163,10 @@ fn scatter_for(run: &Run, data: &str, cases: &[&Case]) -> Option<(String, Figure
     ))
 }
 
-/// Writes everything and returns the paths written, run.json last. The
-/// streamed tables are finished (renamed into place) first.
+/// Writes everything and returns the paths written: run.json, then the
+/// report (figures/README.md, report.json and, without `--out`, the index
+/// reports/README.md) last. The streamed tables are finished (renamed into
+/// place) first.
 pub fn write(run: &mut Run, argv: &[String]) -> Result<Vec<PathBuf>, String> {
     let t0 = Instant::now();
     let dirs = &run.dirs.clone();
@@ -198,7 +200,9 @@ pub fn write(run: &mut Run, argv: &[String]) -> Result<Vec<PathBuf>, String> {
     let provenance = provenance(run, argv, t0.elapsed().as_secs_f64(), &written);
     let path = dirs.tables.join("run.json");
     write_json(&path, &provenance).map_err(|e| e.to_string())?;
-    written.push(path);
+    written.push(path.clone());
+    let report = crate::report::write(run, &written, &path)?;
+    written.extend(report);
     Ok(written)
 }
 

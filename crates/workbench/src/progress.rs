@@ -2,7 +2,27 @@
 //! tenth otherwise (so CI logs stay short).
 
 use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
 use std::time::Instant;
+
+/// Shown before every bar's label in this process: the `--all` runner sets
+/// "[k/N NAME]" so one display covers the whole catalogue.
+static PREFIX: Mutex<String> = Mutex::new(String::new());
+
+/// Sets the process-wide label prefix ("" for none).
+pub fn set_prefix(prefix: impl Into<String>) {
+    *PREFIX.lock().unwrap_or_else(|e| e.into_inner()) = prefix.into();
+}
+
+/// The label with the process-wide prefix.
+fn shown(label: &str) -> String {
+    let prefix = PREFIX.lock().unwrap_or_else(|e| e.into_inner());
+    if prefix.is_empty() {
+        label.to_string()
+    } else {
+        format!("{prefix} {label}")
+    }
+}
 
 pub struct Progress {
     total: usize,
@@ -56,7 +76,7 @@ impl Progress {
                     "=".repeat(filled),
                     " ".repeat(width - filled),
                     frac * 100.0,
-                    self.label,
+                    shown(&self.label),
                     elapsed,
                     eta
                 );
@@ -70,7 +90,7 @@ impl Progress {
                     err,
                     "{:3.0}% {} ({:.1}s, eta {:.1}s)",
                     frac * 100.0,
-                    self.label,
+                    shown(&self.label),
                     elapsed,
                     eta
                 );

@@ -1,0 +1,327 @@
+//! A report per run: README.md (key numbers beside the papers', summary,
+//! figures, config, provenance) and report.json in the run's figures folder;
+//! and the index reports/README.md over every run's report.json.
+
+use crate::key_numbers::{KeyNumber, fmt_num, key_numbers};
+use crate::run::Run;
+use geotraj_records::{atomic_write, write_json};
+use serde_json::json;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The default parent of every run's figures folder (no `--out`).
+const REPORTS: &str = "reports";
+
+/// Writes README.md and report.json into the run's figures folder, after
+/// run.json; refreshes reports/README.md when the run writes to the default
+/// `reports/NAME`. `written` is every file the run wrote, in order.
+pub fn write(run: &Run, written: &[PathBuf], run_json: &Path) -> Result<Vec<PathBuf>, String> {
+    let figures_dir = &run.dirs.figures;
+    let mut pngs: Vec<String> = Vec::new();
+    for p in written {
+        if p.parent() == Some(figures_dir.as_path())
+            && p.extension().is_some_and(|e| e == "png")
+            && let Some(stem) = p.file_stem().map(|s| s.to_string_lossy().into_owned())
+            && !pngs.contains(&stem)
+        {
+            pngs.push(stem);
+        }
+    }
+    let keys = key_numbers(run);
+    let seconds = wall_seconds(run.started_unix);
+    let readme = figures_dir.join("README.md");
+    let text = markdown(run, &keys, &pngs, run_json, seconds);
+    atomic_write(&readme, |w| w.write_all(text.as_bytes())).map_err(|e| e.to_string())?;
+    let json_path = figures_dir.join("report.json");
+    let value = json!({
+        "name": run.config.name,
+        "description": run.config.description,
+        "quick": run.quick,
+        "commit": env!("GEOTRAJ_GIT_COMMIT"),
+        "started_unix": run.started_unix,
+        "seconds": seconds,
+        "key_numbers": keys,
+    });
+    write_json(&json_path, &value).map_err(|e| e.to_string())?;
+    let mut out = vec![readme, json_path];
+    if figures_dir.parent() == Some(Path::new(REPORTS)) {
+        // The run's own outputs are complete; a stale index is not worth failing it.
+        match write_index(Path::new(REPORTS)) {
+            Ok(p) => out.push(p),
+            Err(e) => eprintln!("warning: reports index not refreshed: {e}"),
+        }
+    }
+    Ok(out)
+}
+
+/// Seconds since the run started (whole-second start, so up to 1 s more).
+fn wall_seconds(started_unix: u64) -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+        - started_unix as f64
+}
+
+/// A table cell: no pipes or line breaks.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The key numbers as a markdown table (an empty string without rows).
+pub fn key_table(keys: &[KeyNumber]) -> String {
+    if keys.is_empty() {
+        return String::new();
+    }
+    let mut s =
+        String::from("| measure | case | geotraj | papers | source |\n|---|---|---:|---|---|\n");
+    for k in keys {
+        s += &format!(
+            "| {} | {} | {} | {} | {} |\n",
+            cell(&k.measure),
+            cell(&k.case),
+            cell(&k.text),
+            cell(&k.papers),
+            cell(&k.source)
+        );
+    }
+    s
+}
+
+/// The config path as typed, or relative to the current directory when it
+/// is an absolute path below it.
+fn shown_path(p: &Path) -> String {
+    let rel = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| p.strip_prefix(cwd).ok().map(Path::to_path_buf));
+    rel.unwrap_or_else(|| p.to_path_buf()).display().to_string()
+}
+
+/// The README.md of one run.
+fn markdown(
+    run: &Run,
+    keys: &[KeyNumber],
+    pngs: &[String],
+    run_json: &Path,
+    seconds: f64,
+) -> String {
+    let c = &run.config;
+    let mut s = format!("# {}\n\n", c.name);
+    if !c.description.is_empty() {
+        s += &format!("{}\n\n", c.description);
+    }
+    let quick = if run.quick { " --quick" } else { "" };
+    s += &format!(
+        "Reproduce: `run-experiment {}{quick}`\n\n",
+        shown_path(&run.config_path)
+    );
+    s += if run.quick {
+        "This was a **quick** run (the file's `[quick]` table, or 16 trajectories and 2,000 data rows): numbers are rough.\n\n"
+    } else {
+        "This was a **full** run.\n\n"
+    };
+    s += "## Key numbers\n\n";
+    if keys.is_empty() {
+        s += "This run computes none of the measures with a key number.\n\n";
+    } else {
+        s += &key_table(keys);
+        s += "\nThe papers' values are for CIFAR-10 with a learned model; geotraj's come from this run's data and denoiser.";
+        if !run.cases.is_empty() {
+            s += " Trajectory measures are medians over trajectories.";
+        }
+        s += "\n";
+
+        if run.sweep.is_some() {
+            s += "\ngeotraj's FD is a Fréchet distance in PCA features (the top `quality.pca_dim` components of the training data) against held-out data, not FID on Inception features: compare ratios and orderings, not values.\n";
+        }
+        s += "\n";
+    }
+    s += &format!(
+        "## Summary\n\n```\n{}\n```\n\n",
+        crate::outputs::summary(run).trim_end()
+    );
+    s += "## Figures\n\n";
+    if pngs.is_empty() {
+        s += "This run drew no figures.\n\n";
+    }
+    for stem in pngs {
+        s += &format!("![{stem}]({stem}.png)\n\n*{stem}*\n\n");
+    }
+    let toml = std::fs::read_to_string(&run.config_path)
+        .unwrap_or_else(|e| format!("# could not read {}: {e}\n", run.config_path.display()));
+    s += &format!("## Config\n\n```toml\n{}\n```\n\n", toml.trim_end());
+    let memory = crate::memory::peak_rss_bytes().map_or("n/a".to_string(), |b| {
+        format!("{} MiB", fmt_num(b as f64 / (1u64 << 20) as f64))
+    });
+    s += &format!(
+        "## Provenance\n\n\
+         - git commit: `{}`\n\
+         - geotraj version: {}\n\
+         - started: {}\n\
+         - device: {}\n\
+         - threads: {}\n\
+         - wall time: {seconds:.0} s (from the whole second the run started)\n\
+         - peak memory: {memory}\n\
+         - run.json: `{}`\n",
+        env!("GEOTRAJ_GIT_COMMIT"),
+        env!("CARGO_PKG_VERSION"),
+        utc_date(run.started_unix),
+        run.device,
+        rayon::current_num_threads(),
+        run_json.display()
+    );
+    s
+}
+
+/// (year, month, day) of a day count since 1970-01-01 (proleptic
+/// Gregorian; H. Hinnant's `civil_from_days`).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+/// "YYYY-MM-DD HH:MM:SS UTC" of a Unix time.
+pub fn utc_date(unix: u64) -> String {
+    let (y, m, d) = civil_from_days(unix / 86_400);
+    let t = unix % 86_400;
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        t / 3600,
+        t / 60 % 60,
+        t % 60
+    )
+}
+
+/// Rewrites `reports/README.md` from every `reports/*/report.json`, one
+/// row per run with its first key number as the headline. Unreadable or
+/// malformed report.json files are skipped. Returns the index's path.
+pub fn write_index(reports: &Path) -> Result<PathBuf, String> {
+    let mut dirs: Vec<PathBuf> = match std::fs::read_dir(reports) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect(),
+        Err(e) => return Err(format!("{}: {e}", reports.display())),
+    };
+    dirs.sort();
+    let mut rows = String::new();
+    for dir in dirs {
+        let Some(dir_name) = dir.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+            continue;
+        };
+        let Some(v) = std::fs::read(dir.join("report.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        else {
+            continue;
+        };
+        let Some(name) = v["name"].as_str() else {
+            continue;
+        };
+        let run = format!(
+            "{}, {}",
+            if v["quick"].as_bool() == Some(true) {
+                "quick"
+            } else {
+                "full"
+            },
+            v["started_unix"]
+                .as_u64()
+                .map_or("?".into(), |t| utc_date(t)[..10].to_string())
+        );
+        let first = &v["key_numbers"][0];
+        let (headline, papers) = match (
+            first["measure"].as_str(),
+            first["case"].as_str(),
+            first["text"].as_str(),
+        ) {
+            (Some(m), Some(c), Some(t)) => (
+                format!("{m}, {c}: {t}"),
+                first["papers"].as_str().unwrap_or("—").to_string(),
+            ),
+            _ => ("—".into(), "—".into()),
+        };
+        rows += &format!(
+            "| [{}]({dir_name}/README.md) | {} | {} | {} | {} |\n",
+            cell(name),
+            cell(v["description"].as_str().unwrap_or("")),
+            run,
+            cell(&headline),
+            cell(&papers)
+        );
+    }
+    let mut s = String::from(
+        "# reports/\n\n\
+         Figures of each run of `run-experiment experiments/NAME.toml` go to\n\
+         `reports/NAME/` as PNG and SVG, with a `README.md` report (key numbers\n\
+         beside the papers', summary, figures, config, provenance) and its\n\
+         `report.json` (git-ignored: they are regenerated by the run). The\n\
+         tables behind them are in `notebooks-data/NAME/`.\n\n\
+         This index is rewritten from `reports/*/report.json` after every run\n\
+         without `--out`.\n\n",
+    );
+    if rows.is_empty() {
+        s += "No run has written a report yet.\n";
+    } else {
+        s += "| experiment | what it reproduces | run | key number | papers |\n|---|---|---|---|---|\n";
+        s += &rows;
+    }
+    let path = reports.join("README.md");
+    atomic_write(&path, |w| w.write_all(s.as_bytes())).map_err(|e| e.to_string())?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_from_unix_time() {
+        assert_eq!(utc_date(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc_date(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(utc_date(1_709_251_199), "2024-02-29 23:59:59 UTC");
+        assert_eq!(utc_date(4_107_542_400), "2100-03-01 00:00:00 UTC");
+    }
+
+    #[test]
+    fn index_skips_missing_and_corrupt_reports() {
+        let root = std::env::temp_dir().join(format!("geotraj-index-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for (dir, body) in [
+            (
+                "a",
+                Some(
+                    r#"{"name": "a", "description": "x | y", "quick": true, "started_unix": 0, "key_numbers": [{"measure": "m", "case": "c", "text": "0.5", "papers": "1"}]}"#,
+                ),
+            ),
+            ("b", Some("{ not json")),
+            ("c", None),
+            ("d", Some(r#"{"name": "d", "key_numbers": []}"#)),
+        ] {
+            std::fs::create_dir_all(root.join(dir)).unwrap();
+            if let Some(b) = body {
+                std::fs::write(root.join(dir).join("report.json"), b).unwrap();
+            }
+        }
+        let text = std::fs::read_to_string(write_index(&root).unwrap()).unwrap();
+        let _ = std::fs::remove_dir_all(&root);
+        assert!(text.contains("`notebooks-data/NAME/`"), "{text}");
+        assert!(
+            text.contains("| [a](a/README.md) | x \\| y | quick, 1970-01-01 | m, c: 0.5 | 1 |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| [d](d/README.md) |  | full, ? | — | — |"),
+            "{text}"
+        );
+        assert!(!text.contains("[b]") && !text.contains("[c]"), "{text}");
+    }
+}
