@@ -8,6 +8,7 @@ mod data_relative;
 mod end_to_end;
 mod gaussian_ode;
 mod gits;
+mod jump_quality;
 mod mean_shift;
 mod optimal;
 mod parity;

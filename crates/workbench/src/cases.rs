@@ -5,6 +5,7 @@
 //! first batch whole (for 2-D figures).
 
 use crate::config::Config;
+use crate::jump_quality::{JumpFeatures, JumpJudge, JumpQuality};
 use crate::noise;
 use crate::progress::Progress;
 use crate::run::{Built, LoadedData};
@@ -38,6 +39,8 @@ pub struct Case {
     /// Rows the optimal denoiser decided on exact distances, and candidates re-scored.
     pub exact_rows: usize,
     pub exact_candidates: usize,
+    /// With `measures.jump_quality`: FD of x_n and D(x_n) per step.
+    pub jump_quality: Option<JumpQuality>,
 }
 
 /// One point of the 3-D view: its own (chord axis + top-2 PCs of the
@@ -96,6 +99,7 @@ pub struct CaseInputs<'a> {
     pub loaded: &'a LoadedData,
     pub denoiser: &'a Built,
     pub nearest: Option<&'a NearestNeighbours>,
+    pub jump_judge: Option<&'a JumpJudge>,
     pub label: String,
     pub solver: Solver,
     pub sigmas: &'a [f64],
@@ -255,6 +259,7 @@ pub fn run_case(
     let mut head = None;
     let mut all: Option<Measures> = None;
     let mut final_samples = Vec::with_capacity(n * d);
+    let mut jump_features = JumpFeatures::new();
     for first in (0..n).step_by(config.batch_size) {
         let rows = config.batch_size.min(n - first);
         let t = sample(
@@ -276,6 +281,9 @@ pub fn run_case(
         let tm = Instant::now();
         measure_data(config, inp, &t, first, &mut m)
             .map_err(|e| format!("data \"{data}\", sampler \"{}\": {e}", inp.label))?;
+        if let Some(judge) = inp.jump_judge {
+            jump_features.add(judge, &t);
+        }
         measure_seconds += tm.elapsed().as_secs_f64();
         let (steps, nfe) = (t.steps(), t.nfe());
         let table = |tb| with_case(data, &inp.label, &inp.solver, steps, nfe, tb);
@@ -302,6 +310,7 @@ pub fn run_case(
     } else {
         Vec::new()
     };
+    let jump_quality = inp.jump_judge.map(|j| jump_features.finish(j, &head));
     let after = inp.denoiser.stats();
     Ok(Case {
         data: data.clone(),
@@ -316,5 +325,6 @@ pub fn run_case(
         measure_seconds,
         exact_rows: after.0 - before.0,
         exact_candidates: after.1 - before.1,
+        jump_quality,
     })
 }

@@ -13,6 +13,9 @@ pub struct Config {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// The key number the reports index shows first: a substring of its
+    /// measure (e.g. "cos"); default the report's first row.
+    pub headline: Option<String>,
     #[serde(default)]
     pub seed: u64,
     /// Trajectories per sampler (required by trajectory runs and sweeps).
@@ -708,6 +711,10 @@ pub struct MeasuresConfig {
     pub lowdim: bool,
     #[serde(default = "default_views")]
     pub views: usize,
+    /// FD of x_n and of D(x_n) at every step against held-out data
+    /// (jump-early quality vs NFE, Chen et al., Obs. 3).
+    #[serde(default)]
+    pub jump_quality: bool,
 }
 
 fn default_views() -> usize {
@@ -723,6 +730,7 @@ impl Default for MeasuresConfig {
             identity: 0,
             lowdim: false,
             views: default_views(),
+            jump_quality: false,
         }
     }
 }
@@ -741,6 +749,11 @@ impl MeasuresConfig {
         }
         if self.jump && !self.distance {
             return Err("measures.jump: needs measures.distance = true".into());
+        }
+        if self.jump_quality && config.trajectories < 2 {
+            return Err(
+                "measures.jump_quality: a Frechet distance needs at least 2 trajectories".into(),
+            );
         }
         if self.identity > 0 {
             if let Some(i) = config

@@ -88,7 +88,8 @@ pub fn fmt_num(v: f64) -> String {
     format!("{v:.decimals$}")
 }
 
-/// Every key number of a run: trajectory cases, then sweep, then projection.
+/// Every key number of a run: trajectory cases, then sweep, then
+/// projection; the config's `headline` (a substring of a measure) first.
 pub fn key_numbers(run: &Run) -> Vec<KeyNumber> {
     let mut rows = trajectory_rows(run);
     if let Some(sweep) = &run.sweep {
@@ -96,6 +97,12 @@ pub fn key_numbers(run: &Run) -> Vec<KeyNumber> {
     }
     if let Some(p) = &run.projection {
         rows.extend(projection_rows(p));
+    }
+    if let Some(h) = &run.config.headline
+        && let Some(i) = rows.iter().position(|r| r.measure.contains(h.as_str()))
+    {
+        let row = rows.remove(i);
+        rows.insert(0, row);
     }
     rows
 }
@@ -246,6 +253,24 @@ fn trajectory_rows(run: &Run) -> Vec<KeyNumber> {
                 PY_ERROR,
             ));
         }
+    }
+    for c in cases {
+        let Some(q) = &c.jump_quality else { continue };
+        let total = q.nfe_state.last().copied().unwrap_or(0);
+        let (value, text) = match q.early(1.1) {
+            Some((nfe, _)) => (nfe as f64, format!("{nfe} of {total}")),
+            None => (f64::NAN, format!("not before the end ({total})")),
+        };
+        rows.push(
+            KeyNumber::new(
+                "NFE at which FD(D(x_n)) is within 10 % of FD(x_N)",
+                label(c),
+                value,
+                "well before the last step: D(x_n) converges faster".into(),
+                "qualitative (Chen et al., Obs. 3)",
+            )
+            .with_text(text),
+        );
     }
     if mc.identity > 0 {
         for c in cases {

@@ -209,6 +209,11 @@ pub fn write(run: &mut Run, argv: &[String]) -> Result<Vec<PathBuf>, String> {
 /// The trajectory run's tables, samples and standard figures.
 fn write_cases(run: &Run, dirs: &OutputDirs) -> Result<Vec<PathBuf>, String> {
     let mut written = Vec::new();
+    written.extend(crate::jump_quality::write(
+        &run.cases,
+        &dirs.tables,
+        &dirs.figures,
+    )?);
     if run.config.measures.lowdim {
         written.extend(crate::lowdim_outputs::write_views(
             &run.cases,
@@ -364,5 +369,6 @@ pub fn summary(run: &Run) -> String {
     if run.config.measures.lowdim {
         s += &crate::lowdim_outputs::summary(&run.cases);
     }
+    s += &crate::jump_quality::summary(&run.cases);
     s + &crate::data_figures::summary(&run.config, &run.cases)
 }

@@ -5,6 +5,7 @@ use crate::cases::{CaseInputs, Streams, run_case};
 use crate::config::{Config, DataConfig, DataSource, DenoiserKind, FigureKind, ScheduleKind};
 use crate::device::{DeviceChoice, Selected, select};
 use crate::gits_schedule::{GitsWarmup, warm_up, warmup_evals};
+use crate::jump_quality::JumpJudge;
 use crate::load::load;
 use crate::noise;
 use crate::outputs::OutputDirs;
@@ -141,6 +142,10 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
             .measures
             .distance
             .then(|| build_nearest(&config, loaded, &denoiser, &device));
+        let jump_judge = match config.measures.jump_quality {
+            true => Some(JumpJudge::new(&config, dcfg, loaded)?),
+            false => None,
+        };
         let sigmas = if gits {
             let w = warm_up(
                 &config,
@@ -167,6 +172,7 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
                 loaded,
                 denoiser: &denoiser,
                 nearest: nearest.as_ref(),
+                jump_judge: jump_judge.as_ref(),
                 label,
                 solver: *solver,
                 sigmas: sg,

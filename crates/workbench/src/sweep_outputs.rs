@@ -107,7 +107,7 @@ fn measure(r: &SweepRow, name: &str) -> f64 {
     }
 }
 
-fn line(label: String, x: Vec<f64>, y: Vec<f64>) -> Band {
+pub(crate) fn line(label: String, x: Vec<f64>, y: Vec<f64>) -> Band {
     Band {
         label,
         lo: y.clone(),

@@ -1,0 +1,240 @@
+//! Jump-early quality (Chen et al., Obs. 3): a sampler stopped at step n can
+//! return x_n, or D(x_n) for one more evaluation. Per step, the Fréchet
+//! distance (FD, in the PCA features of `[quality]`) of x_n and of D(x_n)
+//! over all trajectories to held-out data, against the NFE spent. Batches
+//! add PCA features only, so the states are never kept.
+
+use crate::config::{Config, DataConfig};
+use crate::load::held_out;
+use crate::run::LoadedData;
+use crate::sweep_run::HELD_OUT_ROWS;
+use geotraj_metrics::{FeatureStats, Pca, frechet_distance};
+use geotraj_records::Table;
+use geotraj_sampling::Trajectories;
+
+/// What samples are judged against: PCA of the training data and the
+/// held-out rows' feature statistics.
+pub struct JumpJudge {
+    pca: Pca,
+    held: FeatureStats,
+}
+
+impl JumpJudge {
+    pub fn new(config: &Config, dcfg: &DataConfig, loaded: &LoadedData) -> Result<Self, String> {
+        let data = &loaded.data;
+        let held = held_out(dcfg, config.seed)?;
+        let held_n = held.n.min(HELD_OUT_ROWS);
+        let pca = Pca::fit(&data.rows, data.n, data.d, config.quality.pca_dim);
+        let held = FeatureStats::of(
+            &pca.project(&held.rows[..held_n * data.d], held_n),
+            held_n,
+            pca.k,
+        );
+        Ok(JumpJudge { pca, held })
+    }
+}
+
+/// One case's per-step features, filled batch by batch.
+pub struct JumpFeatures {
+    /// Per recorded step: features of x_n, then of D(x_n) (rows in trajectory order).
+    states: Vec<Vec<f64>>,
+    denoised: Vec<Vec<f64>>,
+}
+
+impl JumpFeatures {
+    pub fn new() -> Self {
+        JumpFeatures {
+            states: Vec::new(),
+            denoised: Vec::new(),
+        }
+    }
+
+    /// Adds one batch's x_n and D(x_n) at every step.
+    pub fn add(&mut self, judge: &JumpJudge, t: &Trajectories) {
+        let points = t.steps() + 1;
+        if self.states.is_empty() {
+            self.states = vec![Vec::new(); points];
+            self.denoised = vec![Vec::new(); points];
+        }
+        for n in 0..points {
+            let rows: Vec<f32> = (0..t.n).flat_map(|i| t.state(i, n).to_vec()).collect();
+            self.states[n].extend(judge.pca.project(&rows, t.n));
+        }
+        let mut by_step: Vec<Vec<f32>> = vec![Vec::new(); points];
+        for i in 0..t.n {
+            for (n, r) in t.denoised(i) {
+                by_step[n].extend_from_slice(r);
+            }
+        }
+        for (n, rows) in by_step.into_iter().enumerate() {
+            if !rows.is_empty() {
+                let count = rows.len() / t.d;
+                self.denoised[n].extend(judge.pca.project(&rows, count));
+            }
+        }
+    }
+
+    /// The per-step FDs; `head` gives the schedule and the evaluation order.
+    pub fn finish(self, judge: &JumpJudge, head: &Trajectories) -> JumpQuality {
+        let k = judge.pca.k;
+        let fd = |f: &[f64]| {
+            let n = f.len() / k.max(1);
+            if n < 2 {
+                return f64::NAN;
+            }
+            frechet_distance(&FeatureStats::of(f, n, k), &judge.held)
+        };
+        let points = head.steps() + 1;
+        let mut q = JumpQuality::default();
+        for n in 0..points {
+            // x_n costs the evaluations of the steps before it; D(x_n) one more,
+            // the evaluation at x_n itself (absent at the last state).
+            let spent = (0..head.nfe()).filter(|&e| head.eval_step[e] < n).count();
+            let at = (0..head.nfe()).find(|&e| head.eval_at_state[e] && head.eval_step[e] == n);
+            q.step.push(n);
+            q.sigma.push(head.sigmas[n]);
+            q.nfe_state.push(spent);
+            q.fd_state.push(fd(&self.states[n]));
+            q.nfe_denoised.push(at.map_or(-1, |e| e as i64 + 1));
+            q.fd_denoised.push(match at {
+                Some(_) => fd(&self.denoised[n]),
+                None => f64::NAN,
+            });
+        }
+        q
+    }
+}
+
+impl Default for JumpFeatures {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Per step of one case: FD of x_n and of D(x_n) and the NFE each costs
+/// (nfe_denoised -1 and fd_denoised NaN where no evaluation is made at x_n).
+#[derive(Debug, Clone, Default)]
+pub struct JumpQuality {
+    pub step: Vec<usize>,
+    pub sigma: Vec<f64>,
+    pub nfe_state: Vec<usize>,
+    pub fd_state: Vec<f64>,
+    pub nfe_denoised: Vec<i64>,
+    pub fd_denoised: Vec<f64>,
+}
+
+impl JumpQuality {
+    /// The fewest NFE at which D(x_n) is within `factor` of x_N's FD, with that FD.
+    pub fn early(&self, factor: f64) -> Option<(i64, f64)> {
+        let last = *self.fd_state.last()?;
+        self.fd_denoised
+            .iter()
+            .zip(&self.nfe_denoised)
+            .find(|&(&f, _)| f.is_finite() && f <= factor * last)
+            .map(|(&f, &nfe)| (nfe, f))
+    }
+
+    pub fn table(&self, data: &str, sampler: &str) -> Table {
+        let rows = self.step.len();
+        Table::new()
+            .with_str("data", vec![data.to_string(); rows])
+            .with_str("sampler", vec![sampler.to_string(); rows])
+            .with_i64("step", self.step.iter().map(|&s| s as i64).collect())
+            .with_f64("sigma", self.sigma.clone())
+            .with_i64(
+                "nfe_state",
+                self.nfe_state.iter().map(|&s| s as i64).collect(),
+            )
+            .with_f64("fd_state", self.fd_state.clone())
+            .with_i64("nfe_denoised", self.nfe_denoised.clone())
+            .with_f64("fd_denoised", self.fd_denoised.clone())
+    }
+}
+
+/// The jump-quality table of every case that has one, and one figure per
+/// data set: FD against NFE for x_n and for D(x_n), per sampler.
+pub fn write(
+    cases: &[crate::cases::Case],
+    tables: &std::path::Path,
+    figures: &std::path::Path,
+) -> Result<Vec<std::path::PathBuf>, String> {
+    use crate::sweep_outputs::line;
+    let with: Vec<&crate::cases::Case> =
+        cases.iter().filter(|c| c.jump_quality.is_some()).collect();
+    if with.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut table = Table::new();
+    for c in &with {
+        let q = c.jump_quality.as_ref().expect("filtered");
+        table
+            .append(q.table(&c.data, &c.sampler))
+            .map_err(|e| e.to_string())?;
+    }
+    let mut written =
+        geotraj_records::write_table(&table, tables, "jump-quality").map_err(|e| e.to_string())?;
+    let mut datas: Vec<&str> = Vec::new();
+    for c in &with {
+        if !datas.contains(&c.data.as_str()) {
+            datas.push(&c.data);
+        }
+    }
+    for data in datas {
+        let mut series = Vec::new();
+        for c in with.iter().filter(|c| c.data == data) {
+            let q = c.jump_quality.as_ref().expect("filtered");
+            // NFE 0 (pure noise) has no place on a log axis.
+            let (x, y): (Vec<f64>, Vec<f64>) = q
+                .nfe_state
+                .iter()
+                .zip(&q.fd_state)
+                .filter(|(n, _)| **n > 0)
+                .map(|(&n, &f)| (n as f64, f))
+                .unzip();
+            series.push(line(format!("{} x_n", c.sampler), x, y));
+            let (x, y): (Vec<f64>, Vec<f64>) = q
+                .nfe_denoised
+                .iter()
+                .zip(&q.fd_denoised)
+                .filter(|(n, _)| **n > 0)
+                .map(|(&n, &f)| (n as f64, f))
+                .unzip();
+            series.push(line(format!("{} D(x_n)", c.sampler), x, y));
+        }
+        let fig = geotraj_plots::Figure {
+            title: format!("{data}: stopping early at x_n or jumping to D(x_n)"),
+            x_label: "NFE".into(),
+            y_label: "FD to held-out data (PCA features)".into(),
+            log_x: true,
+            log_y: true,
+            series,
+            ..geotraj_plots::Figure::default()
+        };
+        written.extend(
+            geotraj_plots::render(&fig, &figures.join(format!("jump-quality-{data}")))
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    Ok(written)
+}
+
+/// One summary line per case: D(x_n)'s first NFE within 10 % of x_N's FD.
+pub fn summary(cases: &[crate::cases::Case]) -> String {
+    let mut s = String::new();
+    for c in cases {
+        let Some(q) = &c.jump_quality else { continue };
+        let last = q.fd_state.last().copied().unwrap_or(f64::NAN);
+        let total = q.nfe_state.last().copied().unwrap_or(0);
+        s += &match q.early(1.1) {
+            Some((nfe, fd)) => format!(
+                "{} {}: D(x_n) reaches FD {fd:.4} (within 10 % of x_N's {last:.4}) after {nfe} of {total} NFE\n",
+                c.data, c.sampler
+            ),
+            None => format!(
+                "{} {}: D(x_n) stays above 1.1 x x_N's FD {last:.4} before the end\n",
+                c.data, c.sampler
+            ),
+        };
+    }
+    s
+}
