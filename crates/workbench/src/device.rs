@@ -66,11 +66,16 @@ pub fn select(choice: DeviceChoice) -> Result<Selected, String> {
             })
         }
         DeviceChoice::Auto => {
-            // Enumerated devices start their runtime implicitly on first use
-            // (no explicit `init`), so repeated runs reuse it; not yet checked
-            // on a hardware GPU.
-            let gpus = catch_unwind(Device::enumerate_physical).unwrap_or_default();
-            let gpu = gpus.iter().find_map(|g| g.devices.first().cloned());
+            // Enumeration opens every device of every runtime (burn: "call it
+            // once and keep the answer"), so a process that runs several
+            // experiments (`--all`) asks once. Not yet checked on a hardware GPU.
+            static GPU: OnceLock<Option<Device>> = OnceLock::new();
+            let gpu = GPU
+                .get_or_init(|| {
+                    let gpus = catch_unwind(Device::enumerate_physical).unwrap_or_default();
+                    gpus.iter().find_map(|g| g.devices.first().cloned())
+                })
+                .clone();
             Ok(match gpu {
                 Some(device) => Selected {
                     description: describe(&device),
