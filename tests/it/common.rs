@@ -63,6 +63,23 @@ pub fn optimal_f64(data: &Dataset, x: &[f32], sigma: f64) -> Vec<f64> {
     out
 }
 
+/// Runs the config `text` (saved as DIR/NAME.toml) on the CPU with its
+/// outputs under DIR/NAME, which it returns.
+pub fn run_to(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
+    let cfg = dir.join(format!("{name}.toml"));
+    std::fs::write(&cfg, text).unwrap();
+    let out = dir.join(name);
+    let mut r = geotraj::workbench::run::run(&geotraj::workbench::run::RunOptions {
+        config_path: cfg,
+        device: geotraj::workbench::device::DeviceChoice::Cpu,
+        quick: false,
+        out: Some(out.clone()),
+    })
+    .unwrap();
+    geotraj::workbench::outputs::write(&mut r, &[]).unwrap();
+    out
+}
+
 /// A temporary directory removed on drop.
 pub struct TempDir(pub std::path::PathBuf);
 

@@ -3,13 +3,11 @@
 //! bound, the mean-shift identity, batch-size invariance of the streamed
 //! tables, the projection experiment, and the new data loaders in a run.
 
-use crate::common::TempDir;
+use crate::common::{TempDir, run_to};
 use geotraj::data::{Dataset, read_npy_f32};
 use geotraj::records::{Column, Table, read_parquet};
 use geotraj::workbench::device::DeviceChoice;
-use geotraj::workbench::outputs::write;
 use geotraj::workbench::run::{RunOptions, run};
-use std::path::Path;
 
 const MEASURED: &str = r#"
 name = "measured"
@@ -47,21 +45,6 @@ kind = "memorisation"
 [[figure]]
 kind = "identity"
 "#;
-
-fn run_to(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
-    let cfg = dir.join(format!("{name}.toml"));
-    std::fs::write(&cfg, text).unwrap();
-    let out = dir.join(name);
-    let mut r = run(&RunOptions {
-        config_path: cfg,
-        device: DeviceChoice::Cpu,
-        quick: false,
-        out: Some(out.clone()),
-    })
-    .unwrap();
-    write(&mut r, &[]).unwrap();
-    out
-}
 
 fn f64s(t: &Table, name: &str) -> Vec<f64> {
     match t.column(name) {

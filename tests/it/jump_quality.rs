@@ -2,16 +2,12 @@
 //! costs; the last x_n's FD recomputed from the written samples and the
 //! held-out draw; the same table for any batch size.
 
-use crate::common::TempDir;
+use crate::common::{TempDir, run_to};
 use geotraj::data::read_npy_f32;
 use geotraj::metrics::{FeatureStats, Pca, frechet_distance};
 use geotraj::records::{Column, Table, read_parquet};
 use geotraj::workbench::config::Config;
-use geotraj::workbench::device::DeviceChoice;
 use geotraj::workbench::load::{held_out, load};
-use geotraj::workbench::outputs::write;
-use geotraj::workbench::run::{RunOptions, run};
-use std::path::Path;
 
 fn config(batch: usize) -> String {
     format!(
@@ -37,21 +33,6 @@ jump_quality = true
 pca_dim = 5
 "#
     )
-}
-
-fn run_to(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
-    let cfg = dir.join(format!("{name}.toml"));
-    std::fs::write(&cfg, text).unwrap();
-    let out = dir.join(name);
-    let mut r = run(&RunOptions {
-        config_path: cfg,
-        device: DeviceChoice::Cpu,
-        quick: false,
-        out: Some(out.clone()),
-    })
-    .unwrap();
-    write(&mut r, &[]).unwrap();
-    out
 }
 
 fn col(t: &Table, name: &str) -> Vec<f64> {
