@@ -81,7 +81,7 @@ fn invalid(message: impl Into<String>) -> SampleError {
 }
 
 /// The teacher's grid: every interval of `fine` split into `substeps` equal parts.
-fn teacher_grid(fine: &[f64], substeps: usize) -> Vec<f64> {
+pub fn teacher_grid(fine: &[f64], substeps: usize) -> Vec<f64> {
     let mut grid = Vec::with_capacity((fine.len() - 1) * substeps + 1);
     for w in fine.windows(2) {
         for k in 0..substeps {

@@ -5,7 +5,8 @@
 //! first batch whole (for 2-D figures).
 
 use crate::config::Config;
-use crate::jump_quality::{JumpFeatures, JumpJudge, JumpQuality};
+use crate::held_out::HeldOut;
+use crate::jump_quality::{JumpFeatures, JumpQuality};
 use crate::noise;
 use crate::progress::Progress;
 use crate::run::{Built, LoadedData};
@@ -99,7 +100,8 @@ pub struct CaseInputs<'a> {
     pub loaded: &'a LoadedData,
     pub denoiser: &'a Built,
     pub nearest: Option<&'a NearestNeighbours>,
-    pub jump_judge: Option<&'a JumpJudge>,
+    /// With `measures.jump_quality`: what D(x_n) and x_n are judged against.
+    pub jump_judge: Option<&'a HeldOut>,
     pub label: String,
     pub solver: Solver,
     pub sigmas: &'a [f64],

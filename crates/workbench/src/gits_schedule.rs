@@ -9,6 +9,7 @@ use crate::config::{Config, DataConfig};
 use crate::noise;
 use crate::progress::Progress;
 use crate::run::LoadedData;
+use geotraj_sampling::gits::teacher_grid;
 use geotraj_sampling::{Denoiser, gits_path, gits_teacher, teacher_costs};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -46,44 +47,44 @@ impl GitsWarmup {
 /// Denoiser evaluations of one warm-up (for progress totals).
 pub fn warmup_evals(config: &Config) -> usize {
     let g = config.schedule.gits();
-    let options = g.options(config.batch_size);
     let grid = config.schedule.gits_grid().unwrap_or_default();
     if grid.len() < 2 {
         return 0;
     }
-    let steps = (grid.len() - 1) * g.teacher_substeps;
-    // The teacher's NFE depends only on its step count and whether it ends at 0.
-    let stand_in: Vec<f64> = (0..=steps)
-        .map(|k| {
-            if k == steps {
-                grid[grid.len() - 1]
-            } else {
-                1.0 + (steps - k) as f64
-            }
-        })
-        .collect();
-    options.teacher.nfe(&stand_in) * g.warmup.div_ceil(config.batch_size)
+    let teacher = g.options(config.batch_size).teacher;
+    teacher.nfe(&teacher_grid(&grid, g.teacher_substeps)) * g.warmup.div_ceil(config.batch_size)
 }
 
-/// FNV-1a over the data's f32 bits: the cache key sees the values, not only the config.
-fn fingerprint(rows: &[f32]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for v in rows {
-        for b in v.to_bits().to_le_bytes() {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    format!("{h:016x}")
+/// FNV-1a: a stable 64-bit hash (std's hasher may change between releases).
+fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u64 {
+    bytes.into_iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
-fn hash_str(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
+/// The cache key of one data set's warm-up, as JSON text: everything the
+/// cost matrix depends on, the data's values included (by fingerprint).
+fn cache_key(
+    config: &Config,
+    dcfg: &DataConfig,
+    loaded: &LoadedData,
+    g: &crate::config::GitsConfig,
+    fine: &[f64],
+) -> String {
+    let data = &loaded.data;
+    let fingerprint = fnv1a(data.rows.iter().flat_map(|v| v.to_bits().to_le_bytes()));
+    json!({
+        "version": CACHE_VERSION,
+        "data": dcfg,
+        "data_n": data.n,
+        "data_d": data.d,
+        "data_fingerprint": format!("{fingerprint:016x}"),
+        "denoiser": config.denoiser,
+        "seed": config.seed,
+        "gits": g,
+        "fine": fine,
+    })
+    .to_string()
 }
 
 /// Runs (or reads from `cache_dir`) the warm-up of one data set.
@@ -99,25 +100,11 @@ pub fn warm_up(
     let g = config.schedule.gits();
     let fine = config.schedule.gits_grid()?;
     let options = g.options(config.batch_size);
-    let data = &loaded.data;
-    let key = json!({
-        "version": CACHE_VERSION,
-        "data": dcfg,
-        "data_n": data.n,
-        "data_d": data.d,
-        "data_fingerprint": fingerprint(&data.rows),
-        "denoiser": config.denoiser,
-        "seed": config.seed,
-        "gits": g,
-        "fine": fine,
-    });
-    let key_text = key.to_string();
-    let cache_file = g.cache.then(|| {
-        cache_dir.join(format!(
-            "{}-{:016x}.json",
-            loaded.label,
-            hash_str(&key_text)
-        ))
+    // (file, key): the key is only built, and the data only hashed, with caching on.
+    let cache = g.cache.then(|| {
+        let key = cache_key(config, dcfg, loaded, &g, &fine);
+        let file = cache_dir.join(format!("{}-{:016x}.json", loaded.label, fnv1a(key.bytes())));
+        (file, key)
     });
     let mut out = GitsWarmup {
         data: loaded.label.clone(),
@@ -127,13 +114,13 @@ pub fn warm_up(
         warmup: g.warmup,
         teacher: options.teacher.describe(),
         cost: g.cost.clone(),
-        cache_file: cache_file.clone(),
+        cache_file: cache.as_ref().map(|(file, _)| file.clone()),
         from_cache: false,
         seconds: 0.0,
     };
-    if let Some(costs) = cache_file
-        .as_deref()
-        .and_then(|p| read_cache(p, &key_text, fine.len()))
+    if let Some(costs) = cache
+        .as_ref()
+        .and_then(|(file, key)| read_cache(file, key, fine.len()))
     {
         for _ in 0..warmup_evals(config) {
             progress.tick();
@@ -144,15 +131,15 @@ pub fn warm_up(
         return Ok(out);
     }
     progress.set_label(format!("{} GITS warm-up", loaded.label));
-    let z = noise::warmup(config.seed, g.warmup, data.d);
+    let z = noise::warmup(config.seed, g.warmup, loaded.data.d);
     let teacher = gits_teacher(den, &fine, &z, &options, &mut || progress.tick())
         .map_err(|e| format!("data \"{}\", GITS warm-up: {e}", loaded.label))?;
     out.costs = teacher_costs(&teacher, options.teacher_substeps, options.cost)
         .map_err(|e| format!("data \"{}\", GITS costs: {e}", loaded.label))?;
     out.seconds = t.elapsed().as_secs_f64();
-    if let Some(path) = &cache_file {
+    if let Some((path, key)) = &cache {
         // A cache that cannot be written costs only time on the next run.
-        if let Err(e) = write_cache(path, &key_text, &out.costs, fine.len()) {
+        if let Err(e) = write_cache(path, key, &out.costs, fine.len()) {
             eprintln!("warning: GITS cache {}: {e}", path.display());
         }
     }

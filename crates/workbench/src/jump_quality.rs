@@ -4,35 +4,9 @@
 //! over all trajectories to held-out data, against the NFE spent. Batches
 //! add PCA features only, so the states are never kept.
 
-use crate::config::{Config, DataConfig};
-use crate::load::held_out;
-use crate::run::LoadedData;
-use crate::sweep_run::HELD_OUT_ROWS;
-use geotraj_metrics::{FeatureStats, Pca, frechet_distance};
+use crate::held_out::HeldOut;
 use geotraj_records::Table;
 use geotraj_sampling::Trajectories;
-
-/// What samples are judged against: PCA of the training data and the
-/// held-out rows' feature statistics.
-pub struct JumpJudge {
-    pca: Pca,
-    held: FeatureStats,
-}
-
-impl JumpJudge {
-    pub fn new(config: &Config, dcfg: &DataConfig, loaded: &LoadedData) -> Result<Self, String> {
-        let data = &loaded.data;
-        let held = held_out(dcfg, config.seed)?;
-        let held_n = held.n.min(HELD_OUT_ROWS);
-        let pca = Pca::fit(&data.rows, data.n, data.d, config.quality.pca_dim);
-        let held = FeatureStats::of(
-            &pca.project(&held.rows[..held_n * data.d], held_n),
-            held_n,
-            pca.k,
-        );
-        Ok(JumpJudge { pca, held })
-    }
-}
 
 /// One case's per-step features, filled batch by batch.
 pub struct JumpFeatures {
@@ -50,7 +24,7 @@ impl JumpFeatures {
     }
 
     /// Adds one batch's x_n and D(x_n) at every step.
-    pub fn add(&mut self, judge: &JumpJudge, t: &Trajectories) {
+    pub fn add(&mut self, judge: &HeldOut, t: &Trajectories) {
         let points = t.steps() + 1;
         if self.states.is_empty() {
             self.states = vec![Vec::new(); points];
@@ -75,14 +49,14 @@ impl JumpFeatures {
     }
 
     /// The per-step FDs; `head` gives the schedule and the evaluation order.
-    pub fn finish(self, judge: &JumpJudge, head: &Trajectories) -> JumpQuality {
+    pub fn finish(self, judge: &HeldOut, head: &Trajectories) -> JumpQuality {
         let k = judge.pca.k;
         let fd = |f: &[f64]| {
             let n = f.len() / k.max(1);
             if n < 2 {
                 return f64::NAN;
             }
-            frechet_distance(&FeatureStats::of(f, n, k), &judge.held)
+            judge.fd(f, n)
         };
         let points = head.steps() + 1;
         let mut q = JumpQuality::default();
@@ -183,23 +157,23 @@ pub fn write(
         let mut series = Vec::new();
         for c in with.iter().filter(|c| c.data == data) {
             let q = c.jump_quality.as_ref().expect("filtered");
-            // NFE 0 (pure noise) has no place on a log axis.
-            let (x, y): (Vec<f64>, Vec<f64>) = q
-                .nfe_state
-                .iter()
-                .zip(&q.fd_state)
-                .filter(|(n, _)| **n > 0)
-                .map(|(&n, &f)| (n as f64, f))
-                .unzip();
-            series.push(line(format!("{} x_n", c.sampler), x, y));
-            let (x, y): (Vec<f64>, Vec<f64>) = q
-                .nfe_denoised
-                .iter()
-                .zip(&q.fd_denoised)
-                .filter(|(n, _)| **n > 0)
-                .map(|(&n, &f)| (n as f64, f))
-                .unzip();
-            series.push(line(format!("{} D(x_n)", c.sampler), x, y));
+            // NFE 0 (pure noise) and -1 (no D(x_n)) have no place on a log axis.
+            let curve = |label: String, nfe: Vec<i64>, fd: &[f64]| {
+                let (x, y) = nfe
+                    .into_iter()
+                    .zip(fd)
+                    .filter(|(n, _)| *n > 0)
+                    .map(|(n, &f)| (n as f64, f))
+                    .unzip();
+                line(label, x, y)
+            };
+            let nfe_state = q.nfe_state.iter().map(|&n| n as i64).collect();
+            series.push(curve(format!("{} x_n", c.sampler), nfe_state, &q.fd_state));
+            series.push(curve(
+                format!("{} D(x_n)", c.sampler),
+                q.nfe_denoised.clone(),
+                &q.fd_denoised,
+            ));
         }
         let fig = geotraj_plots::Figure {
             title: format!("{data}: stopping early at x_n or jumping to D(x_n)"),

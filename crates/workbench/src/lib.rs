@@ -10,6 +10,7 @@ pub mod device;
 pub mod field_figures;
 pub mod gits_outputs;
 pub mod gits_schedule;
+pub mod held_out;
 pub mod jump_quality;
 pub mod key_numbers;
 pub mod load;

@@ -5,7 +5,7 @@ use crate::cases::{CaseInputs, Streams, run_case};
 use crate::config::{Config, DataConfig, DataSource, DenoiserKind, FigureKind, ScheduleKind};
 use crate::device::{DeviceChoice, Selected, select};
 use crate::gits_schedule::{GitsWarmup, warm_up, warmup_evals};
-use crate::jump_quality::JumpJudge;
+use crate::held_out::HeldOut;
 use crate::load::load;
 use crate::noise;
 use crate::outputs::OutputDirs;
@@ -143,7 +143,7 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
             .distance
             .then(|| build_nearest(&config, loaded, &denoiser, &device));
         let jump_judge = match config.measures.jump_quality {
-            true => Some(JumpJudge::new(&config, dcfg, loaded)?),
+            true => Some(HeldOut::new(&config, dcfg, loaded)?),
             false => None,
         };
         let sigmas = if gits {

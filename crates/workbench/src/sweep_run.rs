@@ -4,20 +4,18 @@
 
 use crate::config::{Config, ScheduleKind};
 use crate::gits_schedule::{GitsWarmup, warm_up, warmup_evals};
-use crate::load::{gmm_law, held_out};
+use crate::held_out::HeldOut;
+use crate::load::gmm_law;
 use crate::noise;
 use crate::progress::Progress;
 use crate::run::{LoadedData, build_denoiser};
 use crate::sweep::{Cell, expand};
 use burn::tensor::Device;
-use geotraj_metrics::{FeatureStats, Pca, frechet_distance, sliced_w2};
+use geotraj_metrics::sliced_w2;
 use geotraj_sampling::{ReferenceOptions, SampleOptions, nfe, reference_solve, sample};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
-
-/// Held-out rows used for the quality measures (the first ones).
-pub const HELD_OUT_ROWS: usize = 2000;
 
 /// One sweep cell on one data set.
 #[derive(Debug, Clone)]
@@ -216,10 +214,7 @@ type LogDensity = Box<dyn Fn(&[f64]) -> f64>;
 
 /// What samples of one data set are judged against.
 struct Judge {
-    pca: Pca,
-    held: Vec<f32>,
-    held_n: usize,
-    held_stats: FeatureStats,
+    held: HeldOut,
     d: usize,
     log_density: Option<LogDensity>,
 }
@@ -230,13 +225,7 @@ impl Judge {
         dcfg: &crate::config::DataConfig,
         loaded: &LoadedData,
     ) -> Result<Judge, String> {
-        let data = &loaded.data;
-        let d = data.d;
-        let held = held_out(dcfg, config.seed)?;
-        let held_n = held.n.min(HELD_OUT_ROWS);
-        let held_rows = held.rows[..held_n * d].to_vec();
-        let pca = Pca::fit(&data.rows, data.n, d, config.quality.pca_dim);
-        let held_stats = FeatureStats::of(&pca.project(&held_rows, held_n), held_n, pca.k);
+        let held = HeldOut::new(config, dcfg, loaded)?;
         let log_density: Option<LogDensity> =
             match (&dcfg.source, gmm_law(&dcfg.source, config.seed)) {
                 (_, Some(law)) => Some(Box::new(move |x| law.log_density(x))),
@@ -251,24 +240,20 @@ impl Judge {
                 _ => None,
             };
         Ok(Judge {
-            pca,
-            held: held_rows,
-            held_n,
-            held_stats,
-            d,
+            held,
+            d: loaded.data.d,
             log_density,
         })
     }
 
     /// (Frechet distance, sliced W2, mean log-density) of n samples.
     fn quality(&self, samples: &[f32], n: usize, config: &Config) -> (f64, f64, f64) {
-        let stats = FeatureStats::of(&self.pca.project(samples, n), n, self.pca.k);
-        let fd = frechet_distance(&stats, &self.held_stats);
+        let fd = self.held.fd(&self.held.pca.project(samples, n), n);
         let sw2 = sliced_w2(
             samples,
             n,
-            &self.held,
-            self.held_n,
+            &self.held.rows,
+            self.held.n,
             self.d,
             config.quality.projections,
             config.seed,
