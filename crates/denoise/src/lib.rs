@@ -8,6 +8,7 @@
 pub mod blocked;
 pub mod gaussian;
 pub mod gmm;
+pub mod learned;
 pub mod nearest;
 pub mod optimal;
 pub mod precondition;
@@ -15,6 +16,7 @@ pub mod precondition;
 pub use blocked::DataBlocks;
 pub use gaussian::GaussianDenoiser;
 pub use gmm::GmmDenoiser;
+pub use learned::{LearnedNet, Net, NetConfig};
 pub use nearest::{Nearest, NearestError, NearestNeighbours};
 pub use optimal::{OptimalDenoiser, OptimalOptions};
 pub use precondition::{Coefficients, Network, Preconditioned, Preconditioning};

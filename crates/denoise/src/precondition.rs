@@ -5,9 +5,11 @@
 //! network is a `Denoiser` like any other.
 
 use geotraj_sampling::{Denoiser, Device, Tensor};
+use serde::{Deserialize, Serialize};
 
 /// One of EDM's preconditionings (networks.py: EDMPrecond, VEPrecond, VPPrecond).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Preconditioning {
     /// Karras et al.: skip connection and scales from the data's standard deviation.
     Edm { sigma_data: f64 },
