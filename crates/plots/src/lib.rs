@@ -1,13 +1,15 @@
 //! Figures for the geotraj workbench: lines with shaded uncertainty bands,
 //! point clouds, groups of polylines (trajectories, arrow fields) and a 2-D
 //! histogram (heatmap) beneath them, rendered to PNG and SVG with an embedded
-//! font (no system fonts), each file written atomically.
+//! font (no system fonts), each file written atomically; and grids of small
+//! images (samples, denoising strips) as PNG.
 
 mod data;
 mod draw;
 mod error;
 mod font;
 mod hist;
+pub mod image_grid;
 mod output;
 mod ticks;
 
@@ -20,6 +22,7 @@ use plotters::prelude::{BitMapBackend, IntoDrawingArea, SVGBackend};
 
 pub use error::PlotError;
 pub use hist::{histogram2d, linear_edges, log_edges};
+pub use image_grid::{ImageGrid, image_grid};
 
 /// Pixel size of both outputs (the SVG uses it as its user-unit canvas).
 const SIZE: (u32, u32) = (1000, 650);

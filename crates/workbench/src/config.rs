@@ -47,6 +47,12 @@ pub struct Config {
     pub noise: NoiseConfig,
     #[serde(default)]
     pub quick: QuickConfig,
+    /// A network to train on data[0] (a train-*.toml): its architecture...
+    pub net: Option<geotraj_denoise::NetConfig>,
+    /// ...its preconditioning (default EDM with sigma_data 0.5)...
+    pub preconditioning: Option<geotraj_denoise::Preconditioning>,
+    /// ...and how to train it.
+    pub train: Option<geotraj_denoise::learned::train::TrainOptions>,
 }
 
 fn default_batch() -> usize {
@@ -96,7 +102,7 @@ impl<'de> Deserialize<'de> for DataConfig {
             None => None,
             Some(v) => Some(DenoiserKind::deserialize(v).map_err(|e| {
                 D::Error::custom(format!(
-                    "denoiser: expected \"optimal\" or \"analytic\" ({})",
+                    "denoiser: expected \"optimal\", \"analytic\" or \"learned\" ({})",
                     e.message()
                 ))
             })?),
@@ -274,6 +280,12 @@ pub struct DenoiserConfig {
     pub tail: f64,
     #[serde(default = "default_logit_tolerance")]
     pub logit_tolerance: f64,
+    /// The learned denoiser's training file (a train-*.toml): its network is
+    /// taken from the model cache, or trained there first.
+    pub model: Option<PathBuf>,
+    /// A checkpoint directory to load the learned denoiser from (trained
+    /// into it first when missing and the run says how).
+    pub checkpoint: Option<PathBuf>,
 }
 
 impl DenoiserConfig {
@@ -294,6 +306,8 @@ impl Default for DenoiserConfig {
             chunk: default_chunk(),
             tail: default_tail(),
             logit_tolerance: default_logit_tolerance(),
+            model: None,
+            checkpoint: None,
         }
     }
 }
@@ -316,6 +330,8 @@ pub enum DenoiserKind {
     Optimal,
     /// The exact denoiser of the data's law (gaussian and gmm data).
     Analytic,
+    /// A trained network: this file's [train], denoiser.model's, or denoiser.checkpoint.
+    Learned,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -715,6 +731,11 @@ pub struct MeasuresConfig {
     /// (jump-early quality vs NFE, Chen et al., Obs. 3).
     #[serde(default)]
     pub jump_quality: bool,
+    /// The four distances between the learned and the optimal denoiser's
+    /// trajectories from the same noise (Chen et al., Obs. 4): needs a
+    /// learned and an optimal data set with the same source.
+    #[serde(default)]
+    pub learned_vs_optimal: bool,
 }
 
 fn default_views() -> usize {
@@ -731,6 +752,7 @@ impl Default for MeasuresConfig {
             lowdim: false,
             views: default_views(),
             jump_quality: false,
+            learned_vs_optimal: false,
         }
     }
 }
@@ -762,7 +784,7 @@ impl MeasuresConfig {
                 .position(|d| d.denoiser_kind(&config.denoiser) != DenoiserKind::Optimal)
             {
                 return Err(format!(
-                    "measures.identity: the mean-shift identity holds for the optimal denoiser, but data[{i}] uses the analytic one"
+                    "measures.identity: the mean-shift identity holds for the optimal denoiser, but data[{i}] uses another"
                 ));
             }
             if let Some(i) = config.sampler.iter().position(|s| s.solver != "euler") {
@@ -772,7 +794,12 @@ impl MeasuresConfig {
                 ));
             }
         }
-        if (self.distance || self.identity > 0 || self.lowdim) && config.sweep.is_some() {
+        if self.learned_vs_optimal && crate::learned_vs_optimal::pair(config).is_none() {
+            return Err("measures.learned_vs_optimal: needs two [[data]] tables with the same source, one with denoiser = \"learned\" and one with denoiser = \"optimal\"".into());
+        }
+        if (self.distance || self.identity > 0 || self.lowdim || self.learned_vs_optimal)
+            && config.sweep.is_some()
+        {
             return Err("measures: data measures are for trajectory runs, not sweeps".into());
         }
         Ok(())
@@ -868,6 +895,8 @@ pub struct NoiseConfig {
 pub struct QuickConfig {
     pub trajectories: Option<usize>,
     pub data_limit: Option<usize>,
+    /// Training steps of a quick run's network (default 60).
+    pub train_steps: Option<usize>,
 }
 
 /// A bad experiment file: the file and one message naming the key.
@@ -911,6 +940,10 @@ impl Config {
         let limit = self.quick.data_limit.unwrap_or(2000);
         for d in &mut self.data {
             d.limit = Some(d.limit.map_or(limit, |l| l.min(limit)));
+        }
+        if let Some(t) = &mut self.train {
+            t.steps = t.steps.min(self.quick.train_steps.unwrap_or(60));
+            t.warmup = t.warmup.min(t.steps);
         }
         if self.uses_gits() {
             let mut g = self.schedule.gits();
@@ -1003,7 +1036,7 @@ impl Config {
             );
         }
         match (&self.sweep, self.sampler.is_empty()) {
-            (None, true) if self.projection.is_some() => {}
+            (None, true) if self.projection.is_some() || self.train.is_some() => {}
             (None, true) => {
                 return Err(
                     "sampler: at least one [[sampler]] table (or a [sweep]) is required".into(),
@@ -1044,6 +1077,7 @@ impl Config {
         }
         self.quality.validate()?;
         self.measures.validate(self)?;
+        self.validate_learned()?;
         if let Some(p) = &self.projection {
             p.validate(self)?;
         }
@@ -1067,6 +1101,66 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The network keys: [net] + [train] define a model together, and a
+    /// learned denoiser needs a model from somewhere.
+    fn validate_learned(&self) -> Result<(), String> {
+        match (&self.net, &self.train) {
+            (Some(_), None) => {
+                return Err("net: needs a [train] table saying how to train it".into());
+            }
+            (None, Some(_)) => return Err("train: needs a [net] table (the architecture)".into()),
+            (None, None) if self.preconditioning.is_some() => {
+                return Err("preconditioning: only used with [net] and [train]".into());
+            }
+            (Some(_), Some(_)) => {
+                if let Some(p) = self.train_spec().expect("both set").problem() {
+                    return Err(p);
+                }
+                if self.denoiser.model.is_some() {
+                    return Err(
+                        "denoiser.model: this file defines its own network ([net], [train]); remove one"
+                            .into(),
+                    );
+                }
+            }
+            (None, None) => {}
+        }
+        let learned = self
+            .data
+            .iter()
+            .position(|d| d.denoiser_kind(&self.denoiser) == DenoiserKind::Learned);
+        let has_model = self.train.is_some()
+            || self.denoiser.model.is_some()
+            || self.denoiser.checkpoint.is_some();
+        if let Some(i) = learned
+            && !has_model
+        {
+            return Err(format!(
+                "data[{i}] uses the learned denoiser, but nothing names a network: add [net] and [train], denoiser.model = \"experiments/train-....toml\" or denoiser.checkpoint = \"DIR\""
+            ));
+        }
+        if learned.is_none()
+            && (self.denoiser.model.is_some() || self.denoiser.checkpoint.is_some())
+        {
+            return Err(
+                "denoiser.model/checkpoint: no data set uses the learned denoiser (set denoiser.kind = \"learned\")"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// The training spec of this file's network, when it defines one.
+    pub fn train_spec(&self) -> Option<geotraj_denoise::learned::train::TrainSpec> {
+        Some(geotraj_denoise::learned::train::TrainSpec {
+            net: self.net.clone()?,
+            preconditioning: self
+                .preconditioning
+                .unwrap_or(geotraj_denoise::Preconditioning::Edm { sigma_data: 0.5 }),
+            train: self.train.clone()?,
+        })
     }
 
     pub fn sampler_label(&self, i: usize) -> String {

@@ -6,6 +6,7 @@
 //! everything they depend on, checked in full on reading.
 
 use crate::config::{Config, DataConfig};
+use crate::fingerprint::{data_fingerprint, fnv1a};
 use crate::noise;
 use crate::progress::Progress;
 use crate::run::LoadedData;
@@ -55,13 +56,6 @@ pub fn warmup_evals(config: &Config) -> usize {
     teacher.nfe(&teacher_grid(&grid, g.teacher_substeps)) * g.warmup.div_ceil(config.batch_size)
 }
 
-/// FNV-1a: a stable 64-bit hash (std's hasher may change between releases).
-fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u64 {
-    bytes.into_iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
 /// The cache key of one data set's warm-up, as JSON text: everything the
 /// cost matrix depends on, the data's values included (by fingerprint).
 fn cache_key(
@@ -72,13 +66,12 @@ fn cache_key(
     fine: &[f64],
 ) -> String {
     let data = &loaded.data;
-    let fingerprint = fnv1a(data.rows.iter().flat_map(|v| v.to_bits().to_le_bytes()));
     json!({
         "version": CACHE_VERSION,
         "data": dcfg,
         "data_n": data.n,
         "data_d": data.d,
-        "data_fingerprint": format!("{fingerprint:016x}"),
+        "data_fingerprint": data_fingerprint(data),
         "denoiser": config.denoiser,
         "seed": config.seed,
         "gits": g,

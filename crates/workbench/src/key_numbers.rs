@@ -51,7 +51,13 @@ pub struct KeyNumber {
 }
 
 impl KeyNumber {
-    fn new(measure: &str, case: String, value: f64, papers: String, source: &str) -> Self {
+    pub(crate) fn new(
+        measure: &str,
+        case: String,
+        value: f64,
+        papers: String,
+        source: &str,
+    ) -> Self {
         Self {
             measure: measure.into(),
             case,
@@ -62,7 +68,7 @@ impl KeyNumber {
         }
     }
 
-    fn with_text(mut self, text: String) -> Self {
+    pub(crate) fn with_text(mut self, text: String) -> Self {
         self.text = text;
         self
     }
@@ -98,6 +104,7 @@ pub fn key_numbers(run: &Run) -> Vec<KeyNumber> {
     if let Some(p) = &run.projection {
         rows.extend(projection_rows(p));
     }
+    rows.extend(crate::learned_outputs::key_numbers(run));
     if let Some(h) = &run.config.headline
         && let Some(i) = rows.iter().position(|r| r.measure.contains(h.as_str()))
     {

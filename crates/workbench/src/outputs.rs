@@ -16,6 +16,8 @@ pub struct OutputDirs {
     pub figures: PathBuf,
     /// Shared by runs: GITS cost matrices.
     pub cache: PathBuf,
+    /// Shared by runs: trained networks.
+    pub models: PathBuf,
 }
 
 impl OutputDirs {
@@ -27,11 +29,13 @@ impl OutputDirs {
                 tables: dir.to_path_buf(),
                 figures: dir.join("figures"),
                 cache: dir.join("cache"),
+                models: dir.join("models"),
             },
             None => Self {
                 tables: Path::new("notebooks-data").join(name),
                 figures: Path::new("reports").join(name),
                 cache: Path::new("notebooks-data").join("cache"),
+                models: Path::new("notebooks-data").join("models"),
             },
         }
     }
@@ -194,6 +198,12 @@ pub fn write(run: &mut Run, argv: &[String]) -> Result<Vec<PathBuf>, String> {
         written.extend(write_cases(run, dirs)?);
     }
     written.extend(crate::gits_outputs::write(run, &dirs.tables)?);
+    written.extend(crate::image_outputs::write(run, &dirs.figures)?);
+    written.extend(crate::learned_outputs::write(
+        run,
+        &dirs.tables,
+        &dirs.figures,
+    )?);
     for (stem, fig) in crate::field_figures::figures(run) {
         written.extend(render(&fig, &dirs.figures.join(stem)).map_err(|e| e.to_string())?);
     }
@@ -305,6 +315,7 @@ fn provenance(
         "data": data,
         "cases": cases,
         "gits": crate::gits_outputs::provenance(run),
+        "model": crate::learned_outputs::provenance(run),
         "references": run.sweep.as_ref().map(|s| s.references.iter().map(|r| json!({
             "data": r.data,
             "sigma_start": r.sigma_start,
@@ -333,6 +344,9 @@ pub fn summary(run: &Run) -> String {
     }
     if let Some(p) = &run.projection {
         return crate::projection_outputs::summary(p);
+    }
+    if run.cases.is_empty() {
+        return crate::learned_outputs::summary(run);
     }
     let median = |c: &Case, name: &str| {
         c.measures
@@ -370,5 +384,6 @@ pub fn summary(run: &Run) -> String {
         s += &crate::lowdim_outputs::summary(&run.cases);
     }
     s += &crate::jump_quality::summary(&run.cases);
+    s += &crate::learned_outputs::summary(run);
     s + &crate::data_figures::summary(&run.config, &run.cases)
 }

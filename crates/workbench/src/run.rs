@@ -6,6 +6,7 @@ use crate::config::{Config, DataConfig, DataSource, DenoiserKind, FigureKind, Sc
 use crate::device::{DeviceChoice, Selected, select};
 use crate::gits_schedule::{GitsWarmup, warm_up, warmup_evals};
 use crate::held_out::HeldOut;
+use crate::learned_model::LearnedDenoiser;
 use crate::load::load;
 use crate::noise;
 use crate::outputs::OutputDirs;
@@ -55,6 +56,10 @@ pub struct Run {
     pub fields: Vec<EpsField>,
     /// GITS warm-ups of the trajectory run (a sweep keeps its own).
     pub gits: Vec<GitsWarmup>,
+    /// The learned denoiser's network and its training record.
+    pub model: Option<crate::learned_model::Model>,
+    /// With `measures.learned_vs_optimal`: the four distances per sampler.
+    pub gaps: Vec<crate::learned_vs_optimal::Gaps>,
     pub load_seconds: f64,
     pub started_unix: u64,
     pub quick: bool,
@@ -74,6 +79,16 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
         device,
         description,
     } = select(opts.device)?;
+    // The network first: training is the long part, and a bad checkpoint
+    // should fail before any sampling.
+    let model = crate::learned_model::resolve(
+        &config,
+        &opts.config_path,
+        opts.quick,
+        &dirs.models,
+        &device,
+    )?;
+    let learned = model.as_ref().map(|m| &m.denoiser);
     let t0 = Instant::now();
     let mut data = Vec::new();
     for d in &config.data {
@@ -137,7 +152,7 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
             Some((_, values)) => values[first * d..(first + rows) * d].to_vec(),
             None => noise::starting_rows(config.seed, first..first + rows, d),
         };
-        let denoiser = build_denoiser(&config, dcfg, loaded, &device);
+        let denoiser = build_denoiser(&config, dcfg, loaded, learned, &device);
         let nearest = config
             .measures
             .distance
@@ -184,16 +199,23 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
     if !config.sampler.is_empty() {
         progress.finish();
     }
+    let gaps = match (&model, config.measures.learned_vs_optimal) {
+        (Some(m), true) => {
+            crate::learned_vs_optimal::compute(&config, &data, &cases, &m.denoiser, &device)?
+        }
+        _ => Vec::new(),
+    };
     let sweep = match config.sweep {
         Some(_) => Some(crate::sweep_run::run_sweep(
             &config,
             &data,
+            learned,
             &device,
             &dirs.cache.join("gits"),
         )?),
         None => None,
     };
-    let fields = eps_fields(&config, &data, &device)?;
+    let fields = eps_fields(&config, &data, learned, &device)?;
     let projection = match &config.projection {
         Some(p) => Some(crate::projection::run_projection(
             &config, p, &data, &device,
@@ -211,6 +233,8 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
         sweep,
         fields,
         gits: warmups,
+        model,
+        gaps,
         load_seconds,
         started_unix,
         quick: opts.quick,
@@ -223,6 +247,7 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
 fn eps_fields(
     config: &Config,
     data: &[LoadedData],
+    learned: Option<&LearnedDenoiser>,
     device: &burn::tensor::Device,
 ) -> Result<Vec<EpsField>, String> {
     const GRID: usize = 25;
@@ -254,7 +279,7 @@ fn eps_fields(
                 .iter()
                 .flat_map(|&(x, y)| [x as f32, y as f32])
                 .collect();
-            let den = build_denoiser(config, dcfg, loaded, device);
+            let den = build_denoiser(config, dcfg, loaded, learned, device);
             for &sigma in f.sigmas.iter().flatten() {
                 let x = geotraj_sampling::host::upload(&flat, points.len(), 2, device);
                 let d = geotraj_sampling::host::download(den.as_denoiser().denoise(x, sigma));
@@ -282,6 +307,7 @@ pub enum Built {
     // Boxed: device tensors make them several times larger than the other.
     Analytic(Box<GaussianDenoiser>),
     Gmm(Box<GmmDenoiser>),
+    Learned(LearnedDenoiser),
 }
 
 impl Built {
@@ -290,13 +316,14 @@ impl Built {
             Built::Optimal(d) => d,
             Built::Analytic(d) => d.as_ref(),
             Built::Gmm(d) => d.as_ref(),
+            Built::Learned(d) => d.as_ref(),
         }
     }
 
     pub fn stats(&self) -> (usize, usize) {
         match self {
             Built::Optimal(d) => d.narrow_stats(),
-            Built::Analytic(_) | Built::Gmm(_) => (0, 0),
+            Built::Analytic(_) | Built::Gmm(_) | Built::Learned(_) => (0, 0),
         }
     }
 }
@@ -319,10 +346,14 @@ pub(crate) fn build_denoiser(
     config: &Config,
     dcfg: &DataConfig,
     loaded: &LoadedData,
+    learned: Option<&LearnedDenoiser>,
     device: &burn::tensor::Device,
 ) -> Built {
     let source = &dcfg.source;
     match (dcfg.denoiser_kind(&config.denoiser), source) {
+        (DenoiserKind::Learned, _) => Built::Learned(Arc::clone(
+            learned.expect("a run with a learned data set resolves its model first"),
+        )),
         (DenoiserKind::Analytic, DataSource::Gaussian { dim, mean, std, .. }) => {
             Built::Analytic(Box::new(GaussianDenoiser::new(
                 vec![*mean as f32; *dim],

@@ -60,6 +60,7 @@ pub struct SweepResult {
 pub fn run_sweep(
     config: &Config,
     data: &[LoadedData],
+    learned: Option<&crate::learned_model::LearnedDenoiser>,
     device: &Device,
     gits_cache: &Path,
 ) -> Result<SweepResult, String> {
@@ -87,7 +88,7 @@ pub fn run_sweep(
     for (dcfg, loaded) in config.data.iter().zip(data) {
         let d = loaded.data.d;
         let z = noise::starting(config.seed, n, d);
-        let denoiser = build_denoiser(config, dcfg, loaded, device);
+        let denoiser = build_denoiser(config, dcfg, loaded, learned, device);
         let den = denoiser.as_denoiser();
         let judge = Judge::new(config, dcfg, loaded)?;
         let warm = match gits {
