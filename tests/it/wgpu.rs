@@ -100,3 +100,43 @@ fn nearest_neighbours_on_wgpu_are_the_cpu_ones_exactly() {
     // The winner and the distances come from the same f64 re-scoring.
     assert_eq!(on_cpu, on_gpu);
 }
+
+/// Training runs through autodiff on wgpu too: the same seed gives the same
+/// losses as on the CPU, step by step.
+#[test]
+fn wgpu_trains_like_the_cpu() {
+    use geotraj::denoise::NetConfig;
+    use geotraj::denoise::learned::train::{TrainOptions, TrainSpec, Trainer};
+    let spec = TrainSpec {
+        net: NetConfig::Mlp {
+            dim: 2,
+            hidden: 16,
+            depth: 2,
+            embed: 8,
+        },
+        preconditioning: geotraj::denoise::Preconditioning::Edm { sigma_data: 1.0 },
+        train: TrainOptions {
+            steps: 6,
+            batch: 32,
+            lr: 1e-3,
+            warmup: 2,
+            ema: 0.9,
+            clip: Some(1.0),
+            p_mean: -1.2,
+            p_std: 1.2,
+            seed: 4,
+            checkpoint_every: 0,
+        },
+    };
+    let rows = noise(64, 2);
+    let mut on_cpu = Trainer::new(spec.clone(), cpu());
+    let mut on_gpu = Trainer::new(spec, gpu());
+    for step in 0..6 {
+        let a = on_cpu.train_step(&rows).unwrap();
+        let b = on_gpu.train_step(&rows).unwrap();
+        assert!(
+            (a - b).abs() <= 1e-4 * a.abs().max(1.0),
+            "step {step}: cpu {a}, wgpu {b}"
+        );
+    }
+}

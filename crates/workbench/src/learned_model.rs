@@ -154,12 +154,12 @@ fn train(
     let save = |t: &Trainer| checkpoint::save(t, dir, extra).map_err(|e| e.to_string());
     while trainer.step < steps {
         trainer.train_step(rows).map_err(|e| e.to_string())?;
-        if trainer.step % LOSS_EVERY == 0
+        if trainer.step.is_multiple_of(LOSS_EVERY)
             && let Some(p) = trainer.record_point()
         {
             progress.set_label(format!("train loss {:.4}", p.loss));
         }
-        if every > 0 && trainer.step % every == 0 && trainer.step < steps {
+        if every > 0 && trainer.step.is_multiple_of(every) && trainer.step < steps {
             save(trainer)?;
         }
         progress.tick();

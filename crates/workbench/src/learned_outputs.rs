@@ -6,6 +6,7 @@ use crate::key_numbers::{KeyNumber, fmt_num};
 use crate::learned_vs_optimal::{Gaps, NAMES, band};
 use crate::run::Run;
 use crate::sweep_outputs::line;
+use burn::module::Module;
 use geotraj_plots::{Band, Figure, render};
 use geotraj_records::{Table, write_table};
 use serde_json::json;
@@ -151,8 +152,9 @@ pub fn summary(run: &Run) -> String {
     if let Some(m) = &run.model {
         let last = m.losses.last().map_or(f64::NAN, |p| p.loss);
         s += &format!(
-            "network: {}, {} steps in {:.1} min ({} this run), final loss {}; {}\n",
+            "network: {}, {} parameters, {} steps in {:.1} min ({} this run), final loss {}; {}\n",
             m.spec.net.describe(),
+            m.denoiser.net.net.num_params(),
             m.steps,
             m.seconds / 60.0,
             m.steps_now,
@@ -218,6 +220,7 @@ pub fn provenance(run: &Run) -> serde_json::Value {
             "dir": m.dir,
             "defined_by": m.defined_by,
             "spec": m.spec,
+            "parameters": m.denoiser.net.net.num_params(),
             "data": m.data,
             "steps": m.steps,
             "steps_this_run": m.steps_now,

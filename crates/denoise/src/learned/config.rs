@@ -86,7 +86,7 @@ impl NetConfig {
                 if *dim == 0 || *hidden == 0 || *depth == 0 {
                     return bad("dim/hidden/depth", "expected positive sizes".into());
                 }
-                if *embed < 2 || embed % 2 != 0 {
+                if *embed < 2 || !embed.is_multiple_of(2) {
                     return bad("embed", format!("expected an even size >= 2, got {embed}"));
                 }
                 None
@@ -114,7 +114,7 @@ impl NetConfig {
                     return bad("blocks", "expected at least 1".into());
                 }
                 let scale = 1usize << (mults.len() - 1);
-                if height % scale != 0 || width % scale != 0 {
+                if !height.is_multiple_of(scale) || !width.is_multiple_of(scale) {
                     return bad(
                         "mults",
                         format!(
@@ -126,7 +126,7 @@ impl NetConfig {
                 }
                 for m in mults {
                     let c = base * m;
-                    if *groups == 0 || c % groups != 0 {
+                    if *groups == 0 || !c.is_multiple_of(*groups) {
                         return bad(
                             "groups",
                             format!(
@@ -135,7 +135,7 @@ impl NetConfig {
                         );
                     }
                 }
-                if *embed < 2 || embed % 2 != 0 {
+                if *embed < 2 || !embed.is_multiple_of(2) {
                     return bad("embed", format!("expected an even size >= 2, got {embed}"));
                 }
                 None

@@ -18,7 +18,9 @@ use crate::precondition::Network;
 pub use config::NetConfig;
 
 /// A network of either architecture; the enum variant is part of no
-/// checkpoint key (keys are the architecture's own field paths).
+/// checkpoint key (keys are the architecture's own field paths). A run
+/// holds one or two, so the variants' size difference does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Net {
     Mlp(mlp::Mlp),

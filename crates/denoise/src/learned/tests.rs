@@ -29,7 +29,7 @@ fn two_clusters(n: usize) -> Vec<f32> {
     let mut s = geotraj_data::rng::Stream::new(7, 1);
     (0..n)
         .flat_map(|i| {
-            let sign = if i % 2 == 0 { 1.0 } else { -1.0 };
+            let sign = if i.is_multiple_of(2) { 1.0 } else { -1.0 };
             [
                 (sign + 0.05 * s.normal()) as f32,
                 (0.5 * sign + 0.05 * s.normal()) as f32,
@@ -311,4 +311,14 @@ fn loading_weights_of_another_architecture_lists_the_mismatches() {
             .to_string()
             .contains("no such checkpoint file")
     );
+    // A truncated weights file: one error naming it, no panic.
+    let file = ck.join(checkpoint::MODEL_FILE);
+    let bytes = std::fs::read(&file).unwrap();
+    std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+    let cfg = mlp_spec(16, 1).net;
+    let msg = checkpoint::load_learned(&ck, &cfg, &device(), "x")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(msg.contains("model.safetensors"), "{msg}");
 }

@@ -257,7 +257,7 @@ impl Trainer {
     /// One optimisation step on `rows` (n x d, row-major). Returns the loss.
     pub fn train_step(&mut self, rows: &[f32]) -> Result<f64, TrainError> {
         let d = self.spec.net.dim();
-        if rows.is_empty() || rows.len() % d != 0 {
+        if rows.is_empty() || !rows.len().is_multiple_of(d) {
             return Err(TrainError::Data(format!(
                 "training data: expected rows of {d} values, got {} values",
                 rows.len()
