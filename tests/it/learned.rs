@@ -11,8 +11,12 @@ trajectories = 32
 batch_size = 16
 
 [[data]]
-kind = "swiss-roll"
+kind = "gmm"
 n = 500
+components = 4
+dim = 2
+spread = 2.0
+std = 0.1
 
 [denoiser]
 kind = "learned"
@@ -26,7 +30,7 @@ embed = 8
 
 [preconditioning]
 kind = "edm"
-sigma_data = 1.3
+sigma_data = 2.0
 
 [train]
 steps = 200
@@ -80,7 +84,7 @@ fn training_fills_the_model_cache_and_a_rerun_reuses_it() {
     ] {
         assert!(dir.join(f).is_file(), "{f}");
     }
-    let samples = std::fs::read(out.join("samples-swiss-roll-heun.npy")).unwrap();
+    let samples = std::fs::read(out.join("samples-gmm-heun-8.npy")).unwrap();
     assert!(out.join("figures/training-loss.png").is_file());
 
     // Same config: the cached network, the same samples bit for bit.
@@ -88,7 +92,7 @@ fn training_fills_the_model_cache_and_a_rerun_reuses_it() {
     let run = json(&again.join("run.json"));
     assert_eq!(run["model"]["steps_this_run"], 0);
     assert_eq!(
-        std::fs::read(again.join("samples-swiss-roll-heun.npy")).unwrap(),
+        std::fs::read(again.join("samples-gmm-heun-8.npy")).unwrap(),
         samples
     );
 
@@ -189,7 +193,7 @@ learned_vs_optimal = true
         }
     }
     assert!(x_gap.iter().any(|v| *v > 0.0), "the two samplers must part");
-    assert!(out.join("figures/learned-vs-optimal-euler.png").is_file());
+    assert!(out.join("figures/learned-vs-optimal-euler-6.png").is_file());
     assert!(out.join("models").is_dir());
 }
 
