@@ -117,19 +117,24 @@ fn host_init_is_seeded_and_zeroes_the_output_layers() {
     );
 }
 
+/// A two-level U-Net on 1 x height x 8 images.
+fn tiny_unet(height: usize) -> NetConfig {
+    NetConfig::Unet {
+        channels: 1,
+        height,
+        width: 8,
+        base: 8,
+        mults: vec![1, 2],
+        blocks: 1,
+        groups: 4,
+        embed: 8,
+    }
+}
+
 #[test]
 fn unet_maps_images_to_images_and_trains() {
     let spec = TrainSpec {
-        net: NetConfig::Unet {
-            channels: 1,
-            height: 8,
-            width: 8,
-            base: 8,
-            mults: vec![1, 2],
-            blocks: 1,
-            groups: 4,
-            embed: 8,
-        },
+        net: tiny_unet(8),
         preconditioning: Preconditioning::Edm { sigma_data: 0.5 },
         train: TrainOptions {
             batch: 4,
@@ -148,16 +153,7 @@ fn unet_maps_images_to_images_and_trains() {
         8,
     );
     assert_eq!(out.dims(), [3, 64]);
-    let bad = NetConfig::Unet {
-        channels: 1,
-        height: 7,
-        width: 8,
-        base: 8,
-        mults: vec![1, 2],
-        blocks: 1,
-        groups: 4,
-        embed: 8,
-    };
+    let bad = tiny_unet(7);
     assert!(bad.problem().unwrap().contains("net.mults"));
 }
 
