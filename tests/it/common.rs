@@ -80,6 +80,16 @@ pub fn run_to(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathB
     out
 }
 
+/// A numeric column of a table as f64 (integer columns converted).
+pub fn numeric(t: &geotraj::records::Table, name: &str) -> Vec<f64> {
+    use geotraj::records::Column;
+    match t.column(name) {
+        Some(Column::F64(v)) => v.clone(),
+        Some(Column::I64(v)) => v.iter().map(|&x| x as f64).collect(),
+        other => panic!("{name}: expected a numeric column, got {other:?}"),
+    }
+}
+
 /// A temporary directory removed on drop.
 pub struct TempDir(pub std::path::PathBuf);
 

@@ -3,7 +3,7 @@
 //! depend on the batch size, are cached and reused exactly, and beat EDM's
 //! schedule for Euler at few steps on a Gaussian mixture.
 
-use crate::common::TempDir;
+use crate::common::{TempDir, numeric};
 use geotraj::records::{Column, Table, read_parquet};
 use geotraj::workbench::config::Config;
 use std::path::Path;
@@ -51,14 +51,6 @@ fn run(config: &str, dir: &Path, out: &str) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join(out).join("run.json")).unwrap()).unwrap()
 }
 
-fn f64s(t: &Table, name: &str) -> Vec<f64> {
-    match t.column(name).unwrap() {
-        Column::F64(v) => v.clone(),
-        Column::I64(v) => v.iter().map(|&x| x as f64).collect(),
-        Column::Str(_) => panic!("{name} is numeric"),
-    }
-}
-
 fn strs(t: &Table, name: &str) -> Vec<String> {
     match t.column(name).unwrap() {
         Column::Str(v) => v.clone(),
@@ -91,12 +83,12 @@ fn gits_sweep_schedules_come_from_the_grid_and_are_cached() {
     assert_eq!(sched.len(), 5 + 7);
     let costs = read_parquet(&out.join("gits-costs.parquet")).unwrap();
     assert_eq!(costs.len(), 25 * 24 / 2);
-    assert!(f64s(&costs, "cost").iter().all(|c| c.is_finite()));
+    assert!(numeric(&costs, "cost").iter().all(|c| c.is_finite()));
 
     // GITS beats EDM's schedule for Euler at 4 and 6 steps (the paper's
     // claim, on a mixture whose exact denoiser leaves no learning error).
     let (schedule, sampler) = (strs(&sweep, "schedule"), strs(&sweep, "sampler"));
-    let (steps, err) = (f64s(&sweep, "steps"), f64s(&sweep, "solver_error"));
+    let (steps, err) = (numeric(&sweep, "steps"), numeric(&sweep, "solver_error"));
     let find = |sc: &str, sa: &str, n: f64| {
         (0..sweep.len())
             .find(|&i| schedule[i] == sc && sampler[i] == sa && steps[i] == n)
@@ -120,7 +112,7 @@ fn gits_sweep_schedules_come_from_the_grid_and_are_cached() {
     assert_eq!(again["gits"][0]["from_cache"], true);
     assert_eq!(again["gits"][0]["schedules"], w["schedules"]);
     let resweep = read_parquet(&out.join("sweep.parquet")).unwrap();
-    assert_eq!(f64s(&resweep, "solver_error"), err);
+    assert_eq!(numeric(&resweep, "solver_error"), err);
     let other = run(&sweep_config(5), &dir.0, "b");
     assert_eq!(other["gits"][0]["from_cache"], false);
     assert_eq!(other["gits"][0]["schedules"], w["schedules"]);

@@ -2,10 +2,10 @@
 //! costs; the last x_n's FD recomputed from the written samples and the
 //! held-out draw; the same table for any batch size.
 
-use crate::common::{TempDir, run_to};
+use crate::common::{TempDir, numeric, run_to};
 use geotraj::data::read_npy_f32;
 use geotraj::metrics::{FeatureStats, Pca, frechet_distance};
-use geotraj::records::{Column, Table, read_parquet};
+use geotraj::records::read_parquet;
 use geotraj::workbench::config::Config;
 use geotraj::workbench::load::{held_out, load};
 
@@ -35,14 +35,6 @@ pca_dim = 5
     )
 }
 
-fn col(t: &Table, name: &str) -> Vec<f64> {
-    match t.column(name).unwrap() {
-        Column::F64(v) => v.clone(),
-        Column::I64(v) => v.iter().map(|&x| x as f64).collect(),
-        Column::Str(_) => panic!("{name} is numeric"),
-    }
-}
-
 #[test]
 fn jump_quality_counts_nfe_and_matches_an_independent_fd() {
     let dir = TempDir::new("jump-quality");
@@ -50,14 +42,14 @@ fn jump_quality_counts_nfe_and_matches_an_independent_fd() {
     let t = read_parquet(&out.join("jump-quality.parquet")).unwrap();
     // Euler 6 steps: 7 states; Heun 4 steps: 5 states.
     assert_eq!(t.len(), 7 + 5);
-    let (nfe_x, nfe_d) = (col(&t, "nfe_state"), col(&t, "nfe_denoised"));
+    let (nfe_x, nfe_d) = (numeric(&t, "nfe_state"), numeric(&t, "nfe_denoised"));
     // Euler: x_n after n evaluations, D(x_n) one more; Heun: two per step
     // but one on the last step to 0; no evaluation at the final state.
     assert_eq!(nfe_x[..7], [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
     assert_eq!(nfe_d[..7], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, -1.0]);
     assert_eq!(nfe_x[7..], [0.0, 2.0, 4.0, 6.0, 7.0]);
     assert_eq!(nfe_d[7..], [1.0, 3.0, 5.0, 7.0, -1.0]);
-    let (fd_x, fd_d) = (col(&t, "fd_state"), col(&t, "fd_denoised"));
+    let (fd_x, fd_d) = (numeric(&t, "fd_state"), numeric(&t, "fd_denoised"));
     assert!(fd_d[6].is_nan() && fd_d[11].is_nan());
     assert!(fd_x.iter().all(|v| v.is_finite()));
     // Pure noise is far from the data; D(x_0) is much closer.
@@ -85,7 +77,7 @@ fn jump_quality_counts_nfe_and_matches_an_independent_fd() {
     let other = run_to(&dir.0, "b", &config(12));
     let u = read_parquet(&other.join("jump-quality.parquet")).unwrap();
     for name in ["fd_state", "fd_denoised"] {
-        let (a, b) = (col(&t, name), col(&u, name));
+        let (a, b) = (numeric(&t, name), numeric(&u, name));
         for (x, y) in a.iter().zip(&b) {
             assert!(
                 x == y || (x.is_nan() && y.is_nan()),

@@ -1,7 +1,8 @@
 //! Learned denoisers through the workbench: training into the model cache,
 //! reuse, the learned-vs-optimal distances, and bad model settings.
 
-use crate::common::{TempDir, run_to};
+use crate::common::{TempDir, numeric, run_to};
+use geotraj::records::read_parquet;
 use geotraj::workbench::config::Config;
 
 const SWISS: &str = r#"
@@ -53,14 +54,8 @@ fn json(path: &std::path::Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-fn csv_column(path: &std::path::Path, name: &str) -> Vec<f64> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let k = header.iter().position(|h| *h == name).unwrap();
-    lines
-        .map(|l| l.split(',').nth(k).unwrap().parse().unwrap())
-        .collect()
+fn column(path: &std::path::Path, name: &str) -> Vec<f64> {
+    numeric(&read_parquet(path).unwrap(), name)
 }
 
 #[test]
@@ -70,7 +65,7 @@ fn training_fills_the_model_cache_and_a_rerun_reuses_it() {
     let run = json(&out.join("run.json"));
     assert_eq!(run["model"]["steps"], 200);
     assert_eq!(run["model"]["steps_this_run"], 200);
-    let loss = csv_column(&out.join("training-loss.csv"), "loss");
+    let loss = column(&out.join("training-loss.parquet"), "loss");
     assert_eq!(loss.len(), 8, "a point every 25 steps");
     assert!(loss[7] < 0.8 * loss[0], "loss {loss:?}");
     let dir = std::path::PathBuf::from(run["model"]["dir"].as_str().unwrap());
@@ -168,12 +163,12 @@ learned_vs_optimal = true
         train_path.display()
     );
     let out = run_to(&tmp.0, "lvo", &lvo);
-    let table = out.join("learned-vs-optimal.csv");
-    let step = csv_column(&table, "step");
-    let x_gap = csv_column(&table, "x_gap");
-    let d_gap = csv_column(&table, "denoised_gap");
-    let at_x = csv_column(&table, "learned_vs_optimal_at_x");
-    let at_star = csv_column(&table, "learned_vs_optimal_at_x_star");
+    let table = out.join("learned-vs-optimal.parquet");
+    let step = column(&table, "step");
+    let x_gap = column(&table, "x_gap");
+    let d_gap = column(&table, "denoised_gap");
+    let at_x = column(&table, "learned_vs_optimal_at_x");
+    let at_star = column(&table, "learned_vs_optimal_at_x_star");
     assert_eq!(
         step.len(),
         6 * 6,

@@ -2,8 +2,8 @@
 //! error and both quality measures; fitted orders; every shipped experiment
 //! file is valid.
 
-use crate::common::TempDir;
-use geotraj::records::{Column, read_parquet};
+use crate::common::{TempDir, numeric};
+use geotraj::records::read_parquet;
 use geotraj::workbench::config::Config;
 use std::process::Command;
 
@@ -33,14 +33,6 @@ kind = "error-vs-nfe"
 kind = "quality-vs-gamma"
 "#;
 
-fn column_f64(c: &Column) -> Vec<f64> {
-    match c {
-        Column::F64(v) => v.clone(),
-        Column::I64(v) => v.iter().map(|&x| x as f64).collect(),
-        Column::Str(_) => panic!("a numeric column"),
-    }
-}
-
 #[test]
 fn sweep_writes_one_row_per_cell_and_fitted_orders() {
     let dir = TempDir::new("sweep");
@@ -62,26 +54,26 @@ fn sweep_writes_one_row_per_cell_and_fitted_orders() {
     let t = read_parquet(&out.join("sweep.parquet")).unwrap();
     // euler 3 + heun 3 + gradient-estimation 2 gammas x 3 + ddpm (gamma 1.5, 2) x 3.
     assert_eq!(t.len(), 3 + 3 + 6 + 6);
-    let nfe = column_f64(t.column("nfe").unwrap());
-    let steps = column_f64(t.column("steps").unwrap());
+    let nfe = numeric(&t, "nfe");
+    let steps = numeric(&t, "steps");
     // End "jump": Euler N + 1, Heun 2N + 1.
     assert_eq!(nfe[0], steps[0] + 1.0);
     assert_eq!(nfe[3], 2.0 * steps[3] + 1.0);
-    let err = column_f64(t.column("solver_error").unwrap());
+    let err = numeric(&t, "solver_error");
     assert!(
         err[0] > err[1] && err[1] > err[2],
         "Euler converges: {err:?}"
     );
     assert!(err[5] < err[2], "Heun-64 beats Euler-64: {err:?}");
     for name in ["fd", "sw2", "log_likelihood"] {
-        let v = column_f64(t.column(name).unwrap());
+        let v = numeric(&t, name);
         assert!(v.iter().all(|x| x.is_finite()), "{name}: {v:?}");
     }
     // The fitted orders (pre-asymptotic on this mixture at 16-64 steps; the
     // exact orders are tested on the closed form in solvers.rs): Euler at
     // least 1, Heun clearly above it.
     let o = read_parquet(&out.join("orders.parquet")).unwrap();
-    let order = column_f64(o.column("fitted_order").unwrap());
+    let order = numeric(&o, "fitted_order");
     assert!(order[0] > 0.8 && order[0] < 2.0, "{order:?}");
     assert!(order[1] > order[0] + 0.8, "{order:?}");
     assert!(out.join("figures/solver_error-vs-nfe-gmm.png").exists());
