@@ -2,7 +2,7 @@
 //! memorisation, Chen et al.'s denoising jump), computed from exact nearest
 //! neighbours found elsewhere. x_n: states, r_n = D(x_n; sigma_n).
 
-use crate::vec::{diff, norm, norm32};
+use crate::vec::{distance, norm, norm32};
 use geotraj_data::{Dataset, Nearest};
 use geotraj_sampling::Trajectories;
 use rayon::prelude::*;
@@ -64,7 +64,7 @@ fn one(inp: &DataInputs, i: usize) -> (Vec<Vec<f64>>, Vec<f64>) {
     for (n, r) in t.denoised(i) {
         let proj = inp.data.row(near[n].i1);
         // eta_n = |r_n - proj_K(x_n)| / dist_K(x_n): B's relative error.
-        let eta = norm(&diff(r, proj)) / dist[n];
+        let eta = distance(r, proj) / dist[n];
         rel[n] = eta;
         if inp.euler && n + 1 < points && t.sigmas[n] > 0.0 {
             // x_{n+1} - proj = a (x_n - proj) + (1 - a)(r_n - proj), so
@@ -177,9 +177,7 @@ mod tests {
     }
 
     fn brute(data: &Dataset, x: &[f32]) -> Nearest {
-        let mut d: Vec<(f64, usize)> = (0..data.n)
-            .map(|i| (norm(&diff(x, data.row(i))), i))
-            .collect();
+        let mut d: Vec<(f64, usize)> = (0..data.n).map(|i| (distance(x, data.row(i)), i)).collect();
         d.sort_by(|a, b| a.partial_cmp(b).unwrap());
         Nearest {
             i1: d[0].1,

@@ -1,6 +1,6 @@
 //! Geometry of one polyline p_0 ... p_last in R^d.
 
-use crate::vec::{diff, dot, norm, residual_norm, unit};
+use crate::vec::{diff, distance, dot, norm, residual_norm, unit};
 
 /// Per-point and whole-path measures; NaN where a measure is undefined
 /// (curvature at the ends, anything relative to a zero-length chord).
@@ -51,7 +51,7 @@ pub fn path_geometry(points: &[&[f32]]) -> PathGeometry {
         None => nan.clone(),
     };
     let rel_deviation = deviation.iter().map(|v| v / chord).collect();
-    let dist_to_end = points.iter().map(|p| norm(&diff(p, last))).collect();
+    let dist_to_end = points.iter().map(|p| distance(p, last)).collect();
     let steps: Vec<Vec<f64>> = points.windows(2).map(|w| diff(w[1], w[0])).collect();
     let length: f64 = steps.iter().map(|s| norm(s)).sum();
     let mut curvature = nan.clone();

@@ -18,3 +18,4 @@ pub use geometry::{PathGeometry, path_geometry};
 pub use lowdim::{TrajectoryPca, joint_view3d, trajectory_pca, view3d};
 pub use quality::{FeatureStats, Pca, frechet_distance, sliced_w2};
 pub use trajectory::{Measures, measure, nanmax};
+pub use vec::distance;

@@ -3,7 +3,7 @@
 //! eps_n = (x_n - r_n) / sigma_n.
 
 use crate::geometry::path_geometry;
-use crate::vec::{diff, dot, norm, norm32};
+use crate::vec::{diff, distance, dot, norm, norm32};
 use crate::{Band, band};
 use geotraj_records::Table;
 use geotraj_sampling::Trajectories;
@@ -118,7 +118,7 @@ fn one(t: &Trajectories, i: usize) -> (Vec<Vec<f64>>, Vec<f64>) {
         let sigma = t.sigmas[n];
         norm_denoised[n] = norm32(rn);
         // Chen et al.'s Obs. 3: the jump x_n -> D(x_n) lands near x_N early.
-        to_final[n] = norm(&diff(rn, last));
+        to_final[n] = distance(rn, last);
         if sigma > 0.0 {
             let eps: Vec<f64> = diff(xs[n], rn).iter().map(|v| v / sigma).collect();
             let to_end = diff(xs[n], last);

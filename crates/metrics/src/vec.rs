@@ -7,6 +7,19 @@ pub(crate) fn diff(a: &[f32], b: &[f32]) -> Vec<f64> {
         .collect()
 }
 
+/// ‖a − b‖ of two f32 rows, accumulated in f64 (the same sum as
+/// `norm(&diff(a, b))`, without the buffer).
+pub fn distance(a: &[f32], b: &[f32]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| {
+            let d = x as f64 - y as f64;
+            d * d
+        })
+        .sum::<f64>()
+        .sqrt()
+}
+
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }

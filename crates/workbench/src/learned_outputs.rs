@@ -120,38 +120,6 @@ fn agreement(g: &Gaps) -> ((f64, f64), f64, f64) {
     )
 }
 
-/// The final-state gap ‖x_N − x*_N‖ / √d (median).
-fn final_gap(run: &Run, g: &Gaps) -> f64 {
-    let Some(lc) = run
-        .cases
-        .iter()
-        .find(|c| c.data == g.learned && c.sampler == g.sampler)
-    else {
-        return f64::NAN;
-    };
-    let Some(oc) = run
-        .cases
-        .iter()
-        .find(|c| c.data == g.optimal && c.sampler == g.sampler)
-    else {
-        return f64::NAN;
-    };
-    let (lh, oh) = (&lc.head, &oc.head);
-    let n = lh.steps();
-    let gaps: Vec<f64> = (0..g.n)
-        .map(|i| {
-            let (a, b) = (lh.state(i, n), oh.state(i, n));
-            let s: f64 = a
-                .iter()
-                .zip(b)
-                .map(|(x, y)| (*x as f64 - *y as f64).powi(2))
-                .sum();
-            (s / g.d as f64).sqrt()
-        })
-        .collect();
-    geotraj_metrics::band(&gaps, 1, 0.5, 0.5).mid[0]
-}
-
 pub fn summary(run: &Run) -> String {
     let mut s = String::new();
     if let Some(m) = &run.model {
@@ -182,7 +150,7 @@ pub fn summary(run: &Run) -> String {
             fmt_num(sigma),
             fmt_num(last),
             fmt_num(s1),
-            fmt_num(final_gap(run, g)),
+            fmt_num(g.final_gap),
         );
     }
     s

@@ -9,6 +9,7 @@ use crate::cases::Case;
 use crate::config::{Config, DenoiserKind};
 use crate::learned_model::LearnedDenoiser;
 use crate::run::{LoadedData, build_denoiser};
+use geotraj_metrics::distance;
 use geotraj_sampling::Denoiser;
 use geotraj_sampling::host::{download, upload};
 
@@ -33,6 +34,8 @@ pub struct Gaps {
     pub n: usize,
     /// values[k]: distance NAMES[k], n x steps.len(), trajectory-major.
     pub values: [Vec<f64>; 4],
+    /// Median over the trajectories of ‖x_N − x*_N‖ / √d.
+    pub final_gap: f64,
 }
 
 /// The (learned, optimal) data sets compared: the first learned one and the
@@ -44,14 +47,6 @@ pub fn pair(config: &Config) -> Option<(usize, usize)> {
         kind(i) == DenoiserKind::Optimal && config.data[i].source == config.data[l].source
     })?;
     Some((l, o))
-}
-
-fn dist(a: &[f32], b: &[f32]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (*x as f64 - *y as f64).powi(2))
-        .sum::<f64>()
-        .sqrt()
 }
 
 pub fn compute(
@@ -101,6 +96,13 @@ pub fn compute(
             sigma: pairs.iter().map(|p| lh.sigmas[p.0.0]).collect(),
             n: m,
             values: std::array::from_fn(|_| vec![f64::NAN; m * points]),
+            final_gap: {
+                let last = lh.steps();
+                let gaps: Vec<f64> = (0..m)
+                    .map(|i| distance(lh.state(i, last), oh.state(i, last)) / (d as f64).sqrt())
+                    .collect();
+                geotraj_metrics::band(&gaps, 1, 0.5, 0.5).mid[0]
+            },
         };
         for (j, ((step, le), (_, oe))) in pairs.into_iter().enumerate() {
             let sigma = lh.sigmas[step];
@@ -127,10 +129,10 @@ pub fn compute(
                 let theta_x = lh.eval(i, le);
                 let star_xs = oh.eval(i, oe);
                 let v = &mut gaps.values;
-                v[0][i * points + j] = dist(lh.state(i, step), oh.state(i, step));
-                v[1][i * points + j] = dist(theta_x, star_xs);
-                v[2][i * points + j] = dist(theta_x, &star_at_x[r.clone()]);
-                v[3][i * points + j] = dist(&theta_at_star[r], star_xs);
+                v[0][i * points + j] = distance(lh.state(i, step), oh.state(i, step));
+                v[1][i * points + j] = distance(theta_x, star_xs);
+                v[2][i * points + j] = distance(theta_x, &star_at_x[r.clone()]);
+                v[3][i * points + j] = distance(&theta_at_star[r], star_xs);
             }
         }
         out.push(gaps);
