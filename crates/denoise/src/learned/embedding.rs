@@ -1,6 +1,7 @@
 //! The sinusoidal noise embedding, computed on the host: c_noise is data
 //! (never trained through), so there is nothing to differentiate.
 
+use burn::nn::Linear;
 use burn::tensor::{Device, Tensor, TensorData};
 
 /// Highest angular frequency of the embedding. c_noise = ln(σ)/4 spans about
@@ -28,4 +29,11 @@ pub fn embed(c_noise: &[f64], size: usize, device: &Device) -> Tensor<2> {
         rows.extend(freqs.iter().map(|f| (f * c).sin() as f32));
     }
     Tensor::from_data(TensorData::new(rows, [c_noise.len(), size]), device)
+}
+
+/// The embedding of `c_noise` fed through a network's first embedding
+/// layer, whose input width is the embedding size.
+pub fn embed_into(layer: &Linear, c_noise: &[f64], device: &Device) -> Tensor<2> {
+    let size = layer.weight.lazy_shape()[0];
+    layer.forward(embed(c_noise, size, device))
 }

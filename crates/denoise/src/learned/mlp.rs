@@ -6,6 +6,8 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::silu;
 use burn::tensor::{Device, Tensor};
 
+use super::embedding::embed_into;
+
 #[derive(Module, Debug)]
 pub struct MlpBlock {
     hidden: Linear,
@@ -40,9 +42,10 @@ impl Mlp {
         }
     }
 
-    /// x: (B, d) already scaled by c_in; emb: (B, embed).
-    pub fn forward(&self, x: Tensor<2>, emb: Tensor<2>) -> Tensor<2> {
-        let t = self.embed_2.forward(silu(self.embed_1.forward(emb)));
+    /// x: (B, d) already scaled by c_in; one c_noise per row.
+    pub fn forward(&self, x: Tensor<2>, c_noise: &[f64]) -> Tensor<2> {
+        let emb = embed_into(&self.embed_1, c_noise, &x.device());
+        let t = self.embed_2.forward(silu(emb));
         let mut h = self.input.forward(x);
         for b in &self.blocks {
             let u = b.hidden.forward(silu(h.clone())) + b.noise.forward(t.clone());

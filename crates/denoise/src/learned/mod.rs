@@ -55,18 +55,11 @@ impl Net {
     }
 
     /// F(x_in; c_noise) with one c_noise per row.
-    pub fn forward(&self, x_in: Tensor<2>, c_noise: &[f64], embed: usize) -> Tensor<2> {
-        let emb = embedding::embed(c_noise, embed, &x_in.device());
+    pub fn forward(&self, x_in: Tensor<2>, c_noise: &[f64]) -> Tensor<2> {
         match self {
-            Net::Mlp(m) => m.forward(x_in, emb),
-            Net::Unet(u) => u.forward(x_in, emb),
+            Net::Mlp(m) => m.forward(x_in, c_noise),
+            Net::Unet(u) => u.forward(x_in, c_noise),
         }
-    }
-}
-
-fn embed_size(config: &NetConfig) -> usize {
-    match config {
-        NetConfig::Mlp { embed, .. } | NetConfig::Unet { embed, .. } => *embed,
     }
 }
 
@@ -92,8 +85,7 @@ impl LearnedNet {
 impl Network for LearnedNet {
     fn forward(&self, x_in: Tensor<2>, c_noise: f64) -> Tensor<2> {
         let b = x_in.dims()[0];
-        self.net
-            .forward(x_in, &vec![c_noise; b], embed_size(&self.config))
+        self.net.forward(x_in, &vec![c_noise; b])
     }
 
     fn dim(&self) -> usize {

@@ -150,7 +150,6 @@ fn unet_maps_images_to_images_and_trains() {
     let out = t.net.forward(
         Tensor::<2>::zeros([3, 64], &device().autodiff()),
         &[0.1, 0.2, 0.3],
-        8,
     );
     assert_eq!(out.dims(), [3, 64]);
     let bad = tiny_unet(7);

@@ -11,7 +11,7 @@ use geotraj_data::rng::Stream;
 use serde::{Deserialize, Serialize};
 
 use super::adam::{Adam, AdamOptions, ema_update, grad_norm};
-use super::{LearnedNet, Net, NetConfig, embed_size};
+use super::{LearnedNet, Net, NetConfig};
 use crate::precondition::Preconditioning;
 
 /// How to train: the loss's σ law, the optimiser and its schedule.
@@ -247,7 +247,7 @@ impl Trainer {
         let x = Tensor::<2>::from_data(TensorData::new(b.x_in, [n, d]), &ad);
         let target = Tensor::<2>::from_data(TensorData::new(b.target, [n, d]), &ad);
         let w = Tensor::<2>::from_data(TensorData::new(b.weight, [n, 1]), &ad);
-        let f = self.net.forward(x, &b.c_noise, embed_size(&self.spec.net));
+        let f = self.net.forward(x, &b.c_noise);
         let loss = ((f - target).square() * w).mean();
         let value: f32 = loss.clone().inner().into_scalar();
         let grads = GradientsParams::from_grads(loss.backward(), &self.net);

@@ -9,6 +9,8 @@ use burn::nn::{GroupNorm, GroupNormConfig, Linear, LinearConfig, PaddingConfig2d
 use burn::tensor::activation::{silu, softmax};
 use burn::tensor::{Device, Tensor};
 
+use super::embedding::embed_into;
+
 fn conv(i: usize, o: usize, k: usize, stride: usize, device: &Device) -> Conv2d {
     let p = k / 2;
     Conv2dConfig::new([i, o], [k, k])
@@ -193,11 +195,12 @@ impl Unet {
         }
     }
 
-    /// x: (B, C·H·W) already scaled by c_in; emb: (B, embed).
-    pub fn forward(&self, x: Tensor<2>, emb: Tensor<2>) -> Tensor<2> {
+    /// x: (B, C·H·W) already scaled by c_in; one c_noise per row.
+    pub fn forward(&self, x: Tensor<2>, c_noise: &[f64]) -> Tensor<2> {
         let [b, d] = x.dims();
         let [c, h, w] = self.shape;
-        let t = self.embed_2.forward(silu(self.embed_1.forward(emb)));
+        let emb = embed_into(&self.embed_1, c_noise, &x.device());
+        let t = self.embed_2.forward(silu(emb));
         let mut x = self.input.forward(x.reshape([b, c, h, w]));
         let mut skips = Vec::new();
         for level in &self.down {
