@@ -17,6 +17,11 @@ use rayon::prelude::*;
 
 /// How far an Euler jump lands from the teacher, per row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "kebab-case")
+)]
 pub enum GitsCost {
     /// Distance of the jump from the line through the teacher's first and last
     /// states, minus that of the teacher's state X_j (diff-sampler `--metric dev`,

@@ -10,6 +10,7 @@ pub mod record;
 pub mod reference;
 pub mod sample;
 pub mod schedule;
+pub mod schedule_kind;
 pub mod solver;
 pub mod trajectories;
 
@@ -23,5 +24,6 @@ pub use record::StepNoise;
 pub use reference::{ReferenceOptions, ReferenceSolve, reference_solve};
 pub use sample::{SampleOptions, nfe, sample};
 pub use schedule::{Schedule, ScheduleEnd, ScheduleError};
+pub use schedule_kind::{ScheduleKind, ScheduleParams};
 pub use solver::{Solver, SolverParamError, SolverParams};
 pub use trajectories::Trajectories;

@@ -4,10 +4,16 @@
 use std::fmt;
 
 /// Where a schedule ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "kebab-case")
+)]
 pub enum ScheduleEnd {
     /// `steps` sigmas from sigma_max down to sigma_min, then a last step to 0
     /// (EDM's convention: the final sample is D's fixed point at sigma = 0).
+    #[default]
     Zero,
     /// `steps + 1` sigmas from sigma_max down to sigma_min; sampling stops at sigma_min.
     SigmaMin,
@@ -163,17 +169,7 @@ impl Schedule {
 
     /// The kebab-case name of the variant.
     pub fn name(&self) -> &'static str {
-        match self {
-            Schedule::Edm { .. } => "edm",
-            Schedule::LogLinear => "log-linear",
-            Schedule::Polyexponential { .. } => "polyexponential",
-            Schedule::LogSnr => "log-snr",
-            Schedule::TimeUniform => "time-uniform",
-            Schedule::VpContinuous { .. } => "vp-continuous",
-            Schedule::Ddim => "ddim",
-            Schedule::DdimOffset { .. } => "ddim-offset",
-            Schedule::Explicit(_) => "explicit",
-        }
+        self.kind().name()
     }
 
     /// The sigmas of a `steps`-step solve. `Explicit` ignores the other arguments;

@@ -6,6 +6,8 @@
 mod coefficients;
 mod exponential;
 mod multistep;
+#[cfg(feature = "serde")]
+mod named;
 mod params;
 mod single_step;
 mod stochastic;
