@@ -1,5 +1,5 @@
 //! geotraj: a workbench for the geometry of diffusion-model sampling.
-//! This facade re-exports the crates (see ARCHITECTURE in the README).
+//! This facade re-exports the crates (see Layout in the README).
 
 pub use geotraj_data as data;
 pub use geotraj_denoise as denoise;

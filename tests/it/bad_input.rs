@@ -1,11 +1,11 @@
 //! Every kind of bad input ends in one clear error naming the key, file or
 //! byte offset.
 
+use crate::common::run_experiment as run;
 use crate::common::{TempDir, cpu, noise};
 use geotraj::sampling::{Denoiser, Device, SampleError, SampleOptions, Solver, Tensor, sample};
-use geotraj::workbench::config::Config;
-use geotraj::workbench::device::DeviceChoice;
-use geotraj::workbench::run::{RunOptions, run};
+use geotraj::workbench::context::device::DeviceChoice;
+use geotraj::workbench::execute::RunOptions;
 use std::path::Path;
 
 const GOOD: &str = r#"
@@ -22,12 +22,12 @@ steps = 3
 "#;
 
 fn parse_err(text: &str) -> String {
-    Config::parse(text).unwrap_err()
+    crate::common::parse_config(text).unwrap_err()
 }
 
 #[test]
 fn good_config_parses() {
-    let c = Config::parse(GOOD).unwrap();
+    let c = crate::common::parse_config(GOOD).unwrap();
     assert_eq!(c.batch_size, 64);
     assert_eq!(c.schedule.sigma_max, 80.0);
 }

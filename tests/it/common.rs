@@ -69,14 +69,14 @@ pub fn run_to(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathB
     let cfg = dir.join(format!("{name}.toml"));
     std::fs::write(&cfg, text).unwrap();
     let out = dir.join(name);
-    let mut r = geotraj::workbench::run::run(&geotraj::workbench::run::RunOptions {
+    let mut r = crate::common::run_experiment(&geotraj::workbench::execute::RunOptions {
         config_path: cfg,
-        device: geotraj::workbench::device::DeviceChoice::Cpu,
+        device: geotraj::workbench::context::device::DeviceChoice::Cpu,
         quick: false,
         out: Some(out.clone()),
     })
     .unwrap();
-    geotraj::workbench::outputs::write(&mut r, &[]).unwrap();
+    geotraj::workbench::report::publish(&mut r, &[]).unwrap();
     out
 }
 
@@ -106,4 +106,26 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// Plans an experiment file's text as `run-experiment` does (no --quick);
+/// the error as the user reads it.
+pub fn parse_config(text: &str) -> Result<geotraj::workbench::config::Config, String> {
+    geotraj::workbench::plan::Plan::from_toml(text, false)
+        .map(|p| p.config)
+        .map_err(|e| e.to_string())
+}
+
+/// Reads and plans an experiment file (no --quick).
+pub fn load_config(path: &std::path::Path) -> Result<geotraj::workbench::config::Config, String> {
+    geotraj::workbench::plan::Plan::load(path, false)
+        .map(|p| p.config)
+        .map_err(|e| e.to_string())
+}
+
+/// Runs an experiment; the error as `run-experiment` prints it.
+pub fn run_experiment(
+    opts: &geotraj::workbench::execute::RunOptions,
+) -> Result<geotraj::workbench::execute::Run, String> {
+    geotraj::workbench::execute::run(opts).map_err(|e| format!("{e:#}"))
 }

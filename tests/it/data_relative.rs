@@ -3,11 +3,12 @@
 //! bound, the mean-shift identity, batch-size invariance of the streamed
 //! tables, the projection experiment, and the new data loaders in a run.
 
+use crate::common::run_experiment as run;
 use crate::common::{TempDir, run_to};
 use geotraj::data::{Dataset, read_npy_f32};
 use geotraj::records::{Column, Table, read_parquet};
-use geotraj::workbench::device::DeviceChoice;
-use geotraj::workbench::run::{RunOptions, run};
+use geotraj::workbench::context::device::DeviceChoice;
+use geotraj::workbench::execute::RunOptions;
 
 const MEASURED: &str = r#"
 name = "measured"

@@ -139,8 +139,9 @@ fn failing_run_writes_nothing() {
 
 #[test]
 fn noise_file_sets_the_starting_points() {
-    use geotraj::workbench::device::DeviceChoice;
-    use geotraj::workbench::run::{RunOptions, run};
+    use crate::common::run_experiment as run;
+    use geotraj::workbench::context::device::DeviceChoice;
+    use geotraj::workbench::execute::RunOptions;
     let dir = TempDir::new("noise-file");
     let z: Vec<f32> = (0..5 * 2).map(|k| (k as f32 - 4.5) / 3.0).collect();
     let path = dir.0.join("noise.npy");
@@ -158,7 +159,7 @@ fn noise_file_sets_the_starting_points() {
         out: Some(dir.0.join("out")),
     })
     .unwrap();
-    for case in &r.cases {
+    for case in &r.trajectories().unwrap().cases {
         let t = &case.head;
         for i in 0..4 {
             for k in 0..2 {

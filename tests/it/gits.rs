@@ -5,7 +5,6 @@
 
 use crate::common::{TempDir, numeric};
 use geotraj::records::{Column, Table, read_parquet};
-use geotraj::workbench::config::Config;
 use std::path::Path;
 use std::process::Command;
 
@@ -165,7 +164,7 @@ fn bad_gits_settings_name_their_key() {
              [schedule]\nkind = \"{schedule}\"\n{extra}\n[[sampler]]\nsolver = \"euler\"\nsteps = 5\n"
         )
     };
-    let err = |extra: &str| Config::parse(&base(extra, "gits")).unwrap_err();
+    let err = |extra: &str| crate::common::parse_config(&base(extra, "gits")).unwrap_err();
     assert!(err("[schedule.gits]\ncost = \"l3\"").starts_with("schedule.gits.cost"));
     assert!(err("[schedule.gits]\nteacher = \"ddpm\"").starts_with("schedule.gits.teacher"));
     assert!(err("[schedule.gits]\nteacher = \"rk4\"").starts_with("schedule.gits.teacher"));
@@ -174,10 +173,11 @@ fn bad_gits_settings_name_their_key() {
     assert!(err("[schedule.gits]\ncoefficient = -1.0").starts_with("schedule.gits.coefficient"));
     assert!(err("[schedule.gits]\ngrid_steps = 4").starts_with("sampler[0].steps"));
     assert!(err("[schedule.gits]\nspeed = 2").contains("speed"));
-    let unused = Config::parse(&base("[schedule.gits]\nwarmup = 8", "edm")).unwrap_err();
+    let unused =
+        crate::common::parse_config(&base("[schedule.gits]\nwarmup = 8", "edm")).unwrap_err();
     assert!(unused.starts_with("schedule.gits:"), "{unused}");
-    assert!(Config::parse(&base("", "gits")).is_ok());
-    let analytic = Config::parse(
+    assert!(crate::common::parse_config(&base("", "gits")).is_ok());
+    let analytic = crate::common::parse_config(
         "name = \"g\"\ntrajectories = 4\n[[data]]\nkind = \"two-moons\"\ndenoiser = \"analytic\"\n\
          [[sampler]]\nsolver = \"euler\"\nsteps = 5\n",
     )

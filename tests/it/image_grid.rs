@@ -4,8 +4,7 @@
 
 use crate::common::{TempDir, run_to};
 use geotraj::data::{Dataset, load_png_folder, read_npy_f32};
-use geotraj::workbench::config::Config;
-use geotraj::workbench::load::load;
+use geotraj::workbench::context::load::load;
 use std::path::Path;
 
 const CONFIG: &str = r#"
@@ -45,7 +44,7 @@ fn image_runs_write_sample_grids_and_denoising_strips() {
     let figures = out.join("figures");
     let scratch = dir.0.join("decoded");
 
-    let cfg = Config::load(&dir.0.join("a.toml")).unwrap();
+    let cfg = crate::common::load_config(&dir.0.join("a.toml")).unwrap();
     let data = load(&cfg.data[0], cfg.seed).unwrap();
     let (lo, hi) = data
         .rows

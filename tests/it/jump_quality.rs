@@ -6,8 +6,7 @@ use crate::common::{TempDir, numeric, run_to};
 use geotraj::data::read_npy_f32;
 use geotraj::metrics::{FeatureStats, Pca, frechet_distance};
 use geotraj::records::read_parquet;
-use geotraj::workbench::config::Config;
-use geotraj::workbench::load::{held_out, load};
+use geotraj::workbench::context::load::{held_out, load};
 
 fn config(batch: usize) -> String {
     format!(
@@ -56,7 +55,7 @@ fn jump_quality_counts_nfe_and_matches_an_independent_fd() {
     assert!(fd_d[0] < fd_x[0] / 10.0, "{} vs {}", fd_d[0], fd_x[0]);
 
     // The final x_N's FD, recomputed from the written samples.
-    let cfg = Config::load(&dir.0.join("a.toml")).unwrap();
+    let cfg = crate::common::load_config(&dir.0.join("a.toml")).unwrap();
     let train = load(&cfg.data[0], cfg.seed).unwrap();
     let held = held_out(&cfg.data[0], cfg.seed).unwrap();
     let pca = Pca::fit(&train.rows, train.n, train.d, 5);

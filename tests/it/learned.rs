@@ -3,7 +3,6 @@
 
 use crate::common::{TempDir, numeric, run_to};
 use geotraj::records::read_parquet;
-use geotraj::workbench::config::Config;
 
 const SWISS: &str = r#"
 name = "train-tiny"
@@ -195,16 +194,24 @@ learned_vs_optimal = true
 #[test]
 fn a_learned_denoiser_without_a_network_is_one_clear_error() {
     let text = SWISS.replace("[net]", "[unused]");
-    let e = Config::parse(&text.replace("[unused]", "[netx]")).unwrap_err();
+    let e = crate::common::parse_config(&text.replace("[unused]", "[netx]")).unwrap_err();
     assert!(e.contains("netx"), "{e}");
     let no_net = SWISS.split("[net]").next().unwrap().to_string()
         + "\n[schedule]\nkind = \"edm\"\n[[sampler]]\nsolver = \"euler\"\nsteps = 4\n";
-    let e = Config::parse(&no_net).unwrap_err();
+    let e = crate::common::parse_config(&no_net).unwrap_err();
     assert!(e.contains("nothing names a network"), "{e}");
     let bad = SWISS.replace("hidden = 32", "hidden = 32\nembed_size = 3");
-    assert!(Config::parse(&bad).unwrap_err().contains("embed_size"));
+    assert!(
+        crate::common::parse_config(&bad)
+            .unwrap_err()
+            .contains("embed_size")
+    );
     let odd = SWISS.replace("embed = 8", "embed = 7");
-    assert!(Config::parse(&odd).unwrap_err().contains("net.embed"));
+    assert!(
+        crate::common::parse_config(&odd)
+            .unwrap_err()
+            .contains("net.embed")
+    );
 
     let tmp = TempDir::new("learned-bad");
     let missing = SWISS.split("[net]").next().unwrap().replace(
@@ -216,9 +223,9 @@ fn a_learned_denoiser_without_a_network_is_one_clear_error() {
     ) + "\n[schedule]\nkind = \"edm\"\n[[sampler]]\nsolver = \"euler\"\nsteps = 4\n";
     let cfg = tmp.0.join("missing.toml");
     std::fs::write(&cfg, missing).unwrap();
-    let e = geotraj::workbench::run::run(&geotraj::workbench::run::RunOptions {
+    let e = crate::common::run_experiment(&geotraj::workbench::execute::RunOptions {
         config_path: cfg,
-        device: geotraj::workbench::device::DeviceChoice::Cpu,
+        device: geotraj::workbench::context::device::DeviceChoice::Cpu,
         quick: false,
         out: Some(tmp.0.join("out")),
     })

@@ -3,10 +3,11 @@
 //! folder with a good and a bad experiment.
 
 use crate::common::TempDir;
+use crate::common::run_experiment as run;
 use geotraj::records::{Column, Table, read_parquet};
-use geotraj::workbench::device::DeviceChoice;
-use geotraj::workbench::outputs::write;
-use geotraj::workbench::run::{Run, RunOptions, run};
+use geotraj::workbench::context::device::DeviceChoice;
+use geotraj::workbench::execute::{Outcome, Run, RunOptions};
+use geotraj::workbench::report::publish as write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -133,7 +134,7 @@ fn key<'a>(json: &'a serde_json::Value, measure: &str, case: &str) -> &'a serde_
 fn report_shows_the_runs_numbers_config_and_figures() {
     let dir = TempDir::new("report");
     let (r, _cfg, out) = run_to(&dir.0, "reported", MEASURED);
-    assert!(!r.quick);
+    assert!(!r.plan.quick);
     let figures = out.join("figures");
     let readme = std::fs::read_to_string(figures.join("README.md")).unwrap();
     let json: serde_json::Value =
@@ -280,7 +281,10 @@ fn sweep_report_sets_fd_beside_the_papers_fid() {
     let readme = std::fs::read_to_string(out.join("figures/README.md")).unwrap();
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("figures/report.json")).unwrap()).unwrap();
-    let rows = &r.sweep.as_ref().unwrap().rows;
+    let rows = match &r.outcome {
+        Outcome::Sweep(s) => &s.rows,
+        _ => panic!("a sweep"),
+    };
     let fd = |name: &str| {
         rows.iter()
             .find(|r| r.cell.sampler == name && r.cell.steps == 10)

@@ -7,7 +7,7 @@ use geotraj::denoise::GaussianDenoiser;
 use geotraj::sampling::{
     ReferenceOptions, SampleOptions, Schedule, ScheduleEnd, Solver, reference_solve, sample,
 };
-use geotraj::workbench::noise::Keyed;
+use geotraj::workbench::context::noise::Keyed;
 
 const D: usize = 8;
 const N: usize = 16;

@@ -4,7 +4,6 @@
 
 use crate::common::{TempDir, numeric};
 use geotraj::records::read_parquet;
-use geotraj::workbench::config::Config;
 use std::process::Command;
 
 const SWEEP: &str = r#"
@@ -91,7 +90,7 @@ fn every_experiment_file_is_valid() {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
-            Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            crate::common::load_config(&path).unwrap_or_else(|e| panic!("{e}"));
             n += 1;
         }
     }

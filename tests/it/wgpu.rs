@@ -6,7 +6,7 @@ use crate::common::{cpu, max_rel_diff, noise, run};
 use geotraj::data::shapes;
 use geotraj::denoise::{OptimalDenoiser, OptimalOptions};
 use geotraj::sampling::{Device, Schedule, ScheduleEnd, Solver};
-use geotraj::workbench::device::{DeviceChoice, select};
+use geotraj::workbench::context::device::{DeviceChoice, select};
 use std::sync::Arc;
 
 /// Largest difference between wgpu and CPU states, relative to max(1, |x|).

@@ -2,12 +2,13 @@
 //! another in this process, under one progress display. A failing
 //! experiment is recorded and the rest still run.
 
-use crate::config::Config;
-use crate::device::DeviceChoice;
-use crate::key_numbers::key_numbers;
-use crate::outputs::write;
-use crate::progress::set_prefix;
-use crate::run::{RunOptions, run};
+use crate::context::device::DeviceChoice;
+use crate::context::progress::set_prefix;
+use crate::execute::{RunOptions, run};
+use crate::plan::Plan;
+use crate::report::key_numbers::key_numbers;
+use crate::report::{print_done, publish};
+use anyhow::{Context as _, bail};
 use std::io::IsTerminal;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -33,8 +34,8 @@ impl Outcome {
 }
 
 /// The `*.toml` files directly in `dir`, in file-name order.
-pub fn experiment_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+pub fn experiment_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(dir).with_context(|| format!("{}", dir.display()))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok())
         .map(|e| e.path())
@@ -81,10 +82,10 @@ pub fn run_all(
     quick: bool,
     out: Option<&Path>,
     argv: &[String],
-) -> Result<Vec<Outcome>, String> {
+) -> anyhow::Result<Vec<Outcome>> {
     let files = experiment_files(dir)?;
     if files.is_empty() {
-        return Err(format!("{}: no *.toml experiment files", dir.display()));
+        bail!("{}: no *.toml experiment files", dir.display());
     }
     let total = files.len();
     let mut outcomes = Vec::new();
@@ -94,10 +95,10 @@ pub fn run_all(
             .file_stem()
             .map_or(String::new(), |s| s.to_string_lossy().into_owned());
         let t0 = Instant::now();
-        // Loaded here for the name and description; run() loads it again.
-        let config = Config::load(file);
-        let (name, description) = match &config {
-            Ok(c) => (c.name.clone(), c.description.clone()),
+        // Planned here for the name and description; run() plans it again.
+        let plan = Plan::load(file, quick);
+        let (name, description) = match &plan {
+            Ok(p) => (p.config.name.clone(), p.config.description.clone()),
             Err(_) => (stem, String::new()),
         };
         if description.is_empty() {
@@ -106,7 +107,7 @@ pub fn run_all(
             eprintln!("[{k}/{total}] {name}: {description}");
         }
         set_prefix(format!("[{k}/{total} {name}]"));
-        let result = match config {
+        let result = match plan {
             Err(e) => Err(e.to_string()),
             Ok(_) => {
                 let opts = RunOptions {
@@ -117,12 +118,15 @@ pub fn run_all(
                 };
                 // A panic in one experiment must not end the catalogue.
                 catch_unwind(AssertUnwindSafe(|| {
-                    let mut r = run(&opts)?;
-                    let written = write(&mut r, argv)?;
-                    crate::cli::print_done(&r, &written);
-                    Ok(key_numbers(&r)
-                        .first()
-                        .map(|h| format!("{}, {}: {}", h.measure, h.case, h.text)))
+                    let one = || -> anyhow::Result<Option<String>> {
+                        let mut r = run(&opts)?;
+                        let written = publish(&mut r, argv)?;
+                        print_done(&r, &written);
+                        Ok(key_numbers(&r)
+                            .first()
+                            .map(|h| format!("{}, {}: {}", h.measure, h.case, h.text)))
+                    };
+                    one().map_err(|e| format!("{e:#}"))
                 }))
                 .unwrap_or_else(|p| Err(format!("panicked: {}", panic_message(p.as_ref()))))
             }
@@ -229,7 +233,7 @@ pub fn main(
             i32::from(!outcomes.iter().all(Outcome::ok))
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {e:#}");
             1
         }
     }

@@ -1,9 +1,9 @@
 //! `run-experiment FILE.toml [--device D] [--out DIR] [--quick]`, or
 //! `run-experiment --all DIR ...` for every experiment of a folder.
 
-use crate::device::DeviceChoice;
-use crate::outputs::{summary, write};
-use crate::run::{Run, RunOptions, run};
+use crate::context::device::DeviceChoice;
+use crate::execute::{RunOptions, run};
+use crate::report::{print_done, publish};
 use clap::Parser;
 use std::path::PathBuf;
 
@@ -32,19 +32,6 @@ pub struct Args {
     pub quick: bool,
 }
 
-/// Prints a finished run's summary and where its files went.
-pub(crate) fn print_done(r: &Run, written: &[PathBuf]) {
-    let dirs = &r.dirs;
-    println!("{}", summary(r));
-    println!("device: {}", r.device);
-    println!(
-        "wrote {} files: tables and run.json in {}, figures and report in {}",
-        written.len(),
-        dirs.tables.display(),
-        dirs.figures.display()
-    );
-}
-
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
     let argv: Vec<String> = std::env::args().collect();
@@ -59,7 +46,7 @@ pub fn main() -> i32 {
         out: args.out.clone(),
     };
     let result = run(&opts).and_then(|mut r| {
-        let written = write(&mut r, &argv)?;
+        let written = publish(&mut r, &argv)?;
         Ok((r, written))
     });
     match result {
@@ -68,7 +55,7 @@ pub fn main() -> i32 {
             0
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {e:#}");
             1
         }
     }

@@ -41,7 +41,7 @@ fn describe(device: &Device) -> String {
     }
 }
 
-pub fn select(choice: DeviceChoice) -> Result<Selected, String> {
+pub fn select(choice: DeviceChoice) -> anyhow::Result<Selected> {
     match choice {
         DeviceChoice::Cpu => Ok(cpu()),
         DeviceChoice::Wgpu => {
@@ -60,10 +60,13 @@ pub fn select(choice: DeviceChoice) -> Result<Selected, String> {
                     Err(_) => Err("--device wgpu: the wgpu runtime panicked while starting".into()),
                 }
             });
-            first.clone().map(|(device, description)| Selected {
-                device,
-                description,
-            })
+            first
+                .clone()
+                .map(|(device, description)| Selected {
+                    device,
+                    description,
+                })
+                .map_err(anyhow::Error::msg)
         }
         DeviceChoice::Auto => {
             // Enumeration opens every device of every runtime (burn: "call it

@@ -2,9 +2,9 @@
 //! rows and their statistics in the PCA features of the training data.
 //! Shared by sweeps (FD, SW2) and jump-early quality (FD per step).
 
+use super::data::LoadedData;
+use super::load::held_out;
 use crate::config::{Config, DataConfig};
-use crate::load::held_out;
-use crate::run::LoadedData;
 use geotraj_metrics::{FeatureStats, Pca, frechet_distance};
 
 /// Held-out rows used for the quality measures (the first ones).
@@ -21,7 +21,7 @@ pub struct HeldOut {
 }
 
 impl HeldOut {
-    pub fn new(config: &Config, dcfg: &DataConfig, loaded: &LoadedData) -> Result<Self, String> {
+    pub fn new(config: &Config, dcfg: &DataConfig, loaded: &LoadedData) -> anyhow::Result<Self> {
         let data = &loaded.data;
         let held = held_out(dcfg, config.seed)?;
         let n = held.n.min(HELD_OUT_ROWS);

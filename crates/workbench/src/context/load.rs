@@ -2,6 +2,7 @@
 //! a held-out set to judge samples against.
 
 use crate::config::{DataConfig, DataSource, GmmLayout, SplitName};
+use anyhow::{Context, bail};
 use geotraj_data::{Dataset, Gmm, Manifold, ManifoldKind, Split, toys};
 use std::path::Path;
 
@@ -9,7 +10,7 @@ use std::path::Path;
 /// with the training set.
 const HELD_OUT_SEED: u64 = 0x5851_F42D_4C95_7F2D;
 
-pub fn load(cfg: &DataConfig, seed: u64) -> Result<Dataset, String> {
+pub fn load(cfg: &DataConfig, seed: u64) -> anyhow::Result<Dataset> {
     let mut data = generate(cfg, seed, seed, false)?;
     if let Some(h) = cfg.held_out {
         data = split_tail(data, h, cfg)?.0;
@@ -24,7 +25,7 @@ pub fn load(cfg: &DataConfig, seed: u64) -> Result<Dataset, String> {
 /// or CIFAR-10 set, a fresh draw of a generated one, the last `held_out`
 /// rows of a file without a split (or, without `held_out`, its own rows).
 /// Not limited by `limit`.
-pub fn held_out(cfg: &DataConfig, seed: u64) -> Result<Dataset, String> {
+pub fn held_out(cfg: &DataConfig, seed: u64) -> anyhow::Result<Dataset> {
     let data = generate(cfg, seed, seed.wrapping_add(HELD_OUT_SEED), true)?;
     match cfg.held_out {
         Some(h) => Ok(split_tail(data, h, cfg)?.1),
@@ -33,13 +34,13 @@ pub fn held_out(cfg: &DataConfig, seed: u64) -> Result<Dataset, String> {
 }
 
 /// The first n - h rows and the last h rows.
-fn split_tail(data: Dataset, h: usize, cfg: &DataConfig) -> Result<(Dataset, Dataset), String> {
+fn split_tail(data: Dataset, h: usize, cfg: &DataConfig) -> anyhow::Result<(Dataset, Dataset)> {
     if h >= data.n {
-        return Err(format!(
+        bail!(
             "data \"{}\".held_out: {h} rows leave none of the {} to train on",
             cfg.label(),
             data.n
-        ));
+        );
     }
     let keep = data.n - h;
     let d = data.d;
@@ -52,7 +53,7 @@ fn split_tail(data: Dataset, h: usize, cfg: &DataConfig) -> Result<(Dataset, Dat
             labels,
             format!("{} [{what}]", data.source),
         )
-        .map_err(|e| e.to_string())
+        .map_err(anyhow::Error::from)
     };
     let labels = data.labels.as_ref();
     let train = part(
@@ -71,7 +72,7 @@ fn split_tail(data: Dataset, h: usize, cfg: &DataConfig) -> Result<(Dataset, Dat
 }
 
 /// The manifold a sphere, torus or subspace source draws from (exact projection).
-pub fn manifold_law(source: &DataSource, seed: u64) -> Option<Result<Manifold, String>> {
+pub fn manifold_law(source: &DataSource, seed: u64) -> Option<anyhow::Result<Manifold>> {
     let (kind, k, ambient, radius) = match *source {
         DataSource::Sphere {
             k, ambient, radius, ..
@@ -84,7 +85,7 @@ pub fn manifold_law(source: &DataSource, seed: u64) -> Option<Result<Manifold, S
         } => (ManifoldKind::Subspace, k, ambient, radius),
         _ => return None,
     };
-    Some(Manifold::new(kind, k, ambient, radius, seed).map_err(|e| e.to_string()))
+    Some(Manifold::new(kind, k, ambient, radius, seed).map_err(anyhow::Error::from))
 }
 
 /// The law of generated data where it is known exactly (gmm).
@@ -119,7 +120,7 @@ fn generate(
     law_seed: u64,
     seed: u64,
     other_split: bool,
-) -> Result<Dataset, String> {
+) -> anyhow::Result<Dataset> {
     let split = |s: SplitName| match (s, other_split) {
         (SplitName::Train, false) | (SplitName::Test, true) => Split::Train,
         _ => Split::Test,
@@ -146,7 +147,7 @@ fn generate(
         | DataSource::Subspace { n, .. } => {
             let law = manifold_law(&cfg.source, law_seed)
                 .expect("a manifold source has a law")
-                .map_err(|e| format!("data \"{}\": {e}", cfg.label()))?;
+                .with_context(|| format!("data \"{}\"", cfg.label()))?;
             Ok(law.sample(*n, seed))
         }
         DataSource::SwissRoll { n, noise } => Ok(toys::swiss_roll(*n, seed, *noise)),
@@ -161,5 +162,5 @@ fn generate(
             Ok(law.sample(*n, seed, "gmm"))
         }
     };
-    data.map_err(|e| format!("data \"{}\": {e}", cfg.label()))
+    data.with_context(|| format!("data \"{}\"", cfg.label()))
 }

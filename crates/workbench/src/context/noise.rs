@@ -1,6 +1,7 @@
 //! The run's randomness: starting noise row i depends only on (seed, i) and
 //! step noise on (seed, i, step), never on batching or threads.
 
+use anyhow::{Context, bail};
 use geotraj_data::rng;
 use geotraj_sampling::StepNoise;
 use std::path::Path;
@@ -52,14 +53,10 @@ impl StepNoise for Keyed {
 }
 
 /// A (rows x d) float .npy of starting noise, every value finite.
-pub fn read_file(path: &Path) -> Result<(Vec<usize>, Vec<f32>), String> {
-    let (shape, values) =
-        geotraj_data::npy::read_npy_f32(path).map_err(|e| format!("noise.file: {e}"))?;
+pub fn read_file(path: &Path) -> anyhow::Result<(Vec<usize>, Vec<f32>)> {
+    let (shape, values) = geotraj_data::npy::read_npy_f32(path).context("noise.file")?;
     if let Some(p) = values.iter().position(|v| !v.is_finite()) {
-        return Err(format!(
-            "{}: noise.file value {p} is not finite",
-            path.display()
-        ));
+        bail!("{}: noise.file value {p} is not finite", path.display());
     }
     Ok((shape, values))
 }

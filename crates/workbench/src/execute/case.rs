@@ -4,12 +4,14 @@
 //! memory is per-step scalars (for the figures), the final samples and the
 //! first batch whole (for 2-D figures).
 
+use super::jump_quality::{JumpFeatures, JumpQuality};
 use crate::config::Config;
-use crate::held_out::HeldOut;
-use crate::jump_quality::{JumpFeatures, JumpQuality};
-use crate::noise;
-use crate::progress::Progress;
-use crate::run::{Built, LoadedData};
+use crate::context::LoadedData;
+use crate::context::denoisers::Built;
+use crate::context::held_out::HeldOut;
+use crate::context::noise;
+use crate::context::progress::Progress;
+use anyhow::Context as _;
 use geotraj_data::Nearest;
 use geotraj_denoise::NearestNeighbours;
 use geotraj_metrics::{
@@ -88,9 +90,9 @@ impl Streams {
         }
     }
 
-    pub fn finish(self) -> Result<Vec<std::path::PathBuf>, String> {
-        let mut out = self.steps.finish().map_err(|e| e.to_string())?;
-        out.extend(self.trajectories.finish().map_err(|e| e.to_string())?);
+    pub fn finish(self) -> anyhow::Result<Vec<std::path::PathBuf>> {
+        let mut out = self.steps.finish()?;
+        out.extend(self.trajectories.finish()?);
         Ok(out)
     }
 }
@@ -134,7 +136,7 @@ fn with_case(
 /// Nearest data points of every r_n, laid out like the states; points
 /// without an evaluation at x_n keep a NaN placeholder that `data_measures`
 /// never reads. (The search bounds its own device memory per pass.)
-fn search_denoised(nn: &NearestNeighbours, t: &Trajectories) -> Result<Vec<Nearest>, String> {
+fn search_denoised(nn: &NearestNeighbours, t: &Trajectories) -> anyhow::Result<Vec<Nearest>> {
     let points = t.steps() + 1;
     let (mut at, mut rows) = (Vec::new(), Vec::new());
     for i in 0..t.n {
@@ -151,7 +153,7 @@ fn search_denoised(nn: &NearestNeighbours, t: &Trajectories) -> Result<Vec<Neare
     };
     let mut out = vec![none; t.n * points];
     if !at.is_empty() {
-        let found = nn.query(&rows, at.len()).map_err(|e| e.to_string())?;
+        let found = nn.query(&rows, at.len())?;
         for (k, f) in at.into_iter().zip(found) {
             out[k] = f;
         }
@@ -166,12 +168,10 @@ fn measure_data(
     t: &Trajectories,
     first: usize,
     m: &mut Measures,
-) -> Result<(), String> {
+) -> anyhow::Result<()> {
     let mc = &config.measures;
     if let Some(nn) = inp.nearest {
-        let states = nn
-            .query(&t.states, t.n * (t.steps() + 1))
-            .map_err(|e| e.to_string())?;
+        let states = nn.query(&t.states, t.n * (t.steps() + 1))?;
         let denoised = if mc.jump {
             Some(search_denoised(nn, t)?)
         } else {
@@ -249,10 +249,10 @@ pub fn run_case(
     inp: &CaseInputs,
     streams: &mut Streams,
     progress: &mut Progress,
-) -> Result<Case, String> {
+) -> anyhow::Result<Case> {
     let n = config.trajectories;
     let d = inp.loaded.data.d;
-    let jump = config.schedule.end().final_jump();
+    let jump = config.schedule.end.final_jump();
     let step_noise = noise::Keyed::new(config.seed);
     let data = &inp.loaded.label;
     let before = inp.denoiser.stats();
@@ -277,26 +277,20 @@ pub fn run_case(
             },
             &mut || progress.tick(),
         )
-        .map_err(|e| format!("data \"{data}\", sampler \"{}\": {e}", inp.label))?;
+        .with_context(|| format!("data \"{data}\", sampler \"{}\"", inp.label))?;
         let mut m = measure(&t);
         m.first = first;
         let tm = Instant::now();
         measure_data(config, inp, &t, first, &mut m)
-            .map_err(|e| format!("data \"{data}\", sampler \"{}\": {e}", inp.label))?;
+            .with_context(|| format!("data \"{data}\", sampler \"{}\"", inp.label))?;
         if let Some(judge) = inp.jump_judge {
             jump_features.add(judge, &t);
         }
         measure_seconds += tm.elapsed().as_secs_f64();
         let (steps, nfe) = (t.steps(), t.nfe());
         let table = |tb| with_case(data, &inp.label, &inp.solver, steps, nfe, tb);
-        streams
-            .steps
-            .append(&table(m.step_table()))
-            .map_err(|e| e.to_string())?;
-        streams
-            .trajectories
-            .append(&table(m.trajectory_table()))
-            .map_err(|e| e.to_string())?;
+        streams.steps.append(&table(m.step_table()))?;
+        streams.trajectories.append(&table(m.trajectory_table()))?;
         final_samples.extend(t.final_samples());
         match &mut all {
             None => all = Some(m),

@@ -5,11 +5,12 @@
 //! program over it. Cost matrices are cached on disk under a key of
 //! everything they depend on, checked in full on reading.
 
-use crate::config::{Config, DataConfig};
-use crate::fingerprint::{data_fingerprint, fnv1a};
-use crate::noise;
-use crate::progress::Progress;
-use crate::run::LoadedData;
+use crate::config::{Config, DataConfig, GitsConfig};
+use crate::context::LoadedData;
+use crate::context::fingerprint::{data_fingerprint, fnv1a};
+use crate::context::noise;
+use crate::context::progress::Progress;
+use anyhow::Context as _;
 use geotraj_sampling::gits::teacher_grid;
 use geotraj_sampling::{Denoiser, gits_path, gits_teacher, teacher_costs};
 use serde_json::{Value, json};
@@ -38,9 +39,9 @@ pub struct GitsWarmup {
 
 impl GitsWarmup {
     /// The `steps`-step GITS schedule.
-    pub fn sigmas(&self, steps: usize) -> Result<Vec<f64>, String> {
+    pub fn sigmas(&self, steps: usize) -> anyhow::Result<Vec<f64>> {
         let path = gits_path(&self.costs, self.fine.len(), steps, self.coefficient)
-            .map_err(|e| format!("data \"{}\", GITS schedule: {e}", self.data))?;
+            .with_context(|| format!("data \"{}\", GITS schedule", self.data))?;
         Ok(path.into_iter().map(|j| self.fine[j]).collect())
     }
 }
@@ -62,7 +63,7 @@ fn cache_key(
     config: &Config,
     dcfg: &DataConfig,
     loaded: &LoadedData,
-    g: &crate::config::GitsConfig,
+    g: &GitsConfig,
     fine: &[f64],
 ) -> String {
     let data = &loaded.data;
@@ -88,7 +89,7 @@ pub fn warm_up(
     den: &dyn Denoiser,
     cache_dir: &Path,
     progress: &mut Progress,
-) -> Result<GitsWarmup, String> {
+) -> anyhow::Result<GitsWarmup> {
     let t = Instant::now();
     let g = config.schedule.gits();
     let fine = config.schedule.gits_grid()?;
@@ -106,7 +107,7 @@ pub fn warm_up(
         coefficient: g.coefficient,
         warmup: g.warmup,
         teacher: options.teacher.describe(),
-        cost: g.cost.clone(),
+        cost: g.cost.name().to_string(),
         cache_file: cache.as_ref().map(|(file, _)| file.clone()),
         from_cache: false,
         seconds: 0.0,
@@ -126,9 +127,9 @@ pub fn warm_up(
     progress.set_label(format!("{} GITS warm-up", loaded.label));
     let z = noise::warmup(config.seed, g.warmup, loaded.data.d);
     let teacher = gits_teacher(den, &fine, &z, &options, &mut || progress.tick())
-        .map_err(|e| format!("data \"{}\", GITS warm-up: {e}", loaded.label))?;
+        .with_context(|| format!("data \"{}\", GITS warm-up", loaded.label))?;
     out.costs = teacher_costs(&teacher, options.teacher_substeps, options.cost)
-        .map_err(|e| format!("data \"{}\", GITS costs: {e}", loaded.label))?;
+        .with_context(|| format!("data \"{}\", GITS costs", loaded.label))?;
     out.seconds = t.elapsed().as_secs_f64();
     if let Some((path, key)) = &cache {
         // A cache that cannot be written costs only time on the next run.
@@ -147,12 +148,12 @@ fn upper_bits(costs: &[f64], points: usize) -> Vec<u64> {
         .collect()
 }
 
-fn write_cache(path: &Path, key: &str, costs: &[f64], points: usize) -> Result<(), String> {
+fn write_cache(path: &Path, key: &str, costs: &[f64], points: usize) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(dir)?;
     }
     let value = json!({ "key": key, "cost_bits": upper_bits(costs, points) });
-    geotraj_records::write_json(path, &value).map_err(|e| e.to_string())
+    geotraj_records::write_json(path, &value).map_err(anyhow::Error::from)
 }
 
 /// The cached matrix, if the file exists and its key (a JSON text) matches in full.

@@ -5,10 +5,12 @@
 //! each denoiser on the other's states; they are measured on the first batch
 //! of trajectories (each case keeps it whole).
 
-use crate::cases::Case;
-use crate::config::{Config, DenoiserKind};
-use crate::learned_model::LearnedDenoiser;
-use crate::run::{LoadedData, build_denoiser};
+use super::case::Case;
+use crate::config::Config;
+use crate::context::Context;
+use crate::context::denoisers::{LearnedDenoiser, build_denoiser};
+use crate::plan::learned::pair;
+use anyhow::bail;
 use geotraj_metrics::distance;
 use geotraj_sampling::Denoiser;
 use geotraj_sampling::host::{download, upload};
@@ -38,24 +40,13 @@ pub struct Gaps {
     pub final_gap: f64,
 }
 
-/// The (learned, optimal) data sets compared: the first learned one and the
-/// first optimal one with the same source (validated when the measure is on).
-pub fn pair(config: &Config) -> Option<(usize, usize)> {
-    let kind = |i: usize| config.data[i].denoiser_kind(&config.denoiser);
-    let l = (0..config.data.len()).find(|&i| kind(i) == DenoiserKind::Learned)?;
-    let o = (0..config.data.len()).find(|&i| {
-        kind(i) == DenoiserKind::Optimal && config.data[i].source == config.data[l].source
-    })?;
-    Some((l, o))
-}
-
 pub fn compute(
     config: &Config,
-    data: &[LoadedData],
+    ctx: &Context,
     cases: &[Case],
     learned: &LearnedDenoiser,
-    device: &burn::tensor::Device,
-) -> Result<Vec<Gaps>, String> {
+) -> anyhow::Result<Vec<Gaps>> {
+    let (data, device) = (&ctx.data, &ctx.device);
     let Some((li, oi)) = pair(config) else {
         return Ok(Vec::new());
     };
@@ -71,10 +62,12 @@ pub fn compute(
             continue;
         };
         if lc.sigmas() != oc.sigmas() {
-            return Err(format!(
+            bail!(
                 "measures.learned_vs_optimal: sampler {} has different schedules on \"{}\" and \"{}\" (a GITS schedule is fitted per data set; use another schedule)",
-                lc.sampler, ll.label, ol.label
-            ));
+                lc.sampler,
+                ll.label,
+                ol.label
+            );
         }
         let (lh, oh) = (&lc.head, &oc.head);
         let (m, d) = (lh.n.min(oh.n), lh.d);
@@ -119,10 +112,10 @@ pub fn compute(
                 .chain(&theta_at_star)
                 .any(|v| !v.is_finite())
             {
-                return Err(format!(
+                bail!(
                     "measures.learned_vs_optimal: a denoiser output is not finite at sigma {sigma} (step {step}, sampler {})",
                     lc.sampler
-                ));
+                );
             }
             for i in 0..m {
                 let r = i * d..(i + 1) * d;

@@ -4,13 +4,17 @@
 //! there first. Training shows a progress bar with the loss and writes a
 //! checkpoint every `train.checkpoint_every` steps.
 
-use crate::config::Config;
-use crate::fingerprint::{data_fingerprint, fnv1a};
-use crate::load::load;
-use crate::progress::Progress;
+use crate::config::{Config, DenoiserKind};
+use crate::context::denoisers::LearnedDenoiser;
+use crate::context::fingerprint::{data_fingerprint, fnv1a};
+use crate::context::load::load;
+use crate::context::progress::Progress;
+use crate::plan::Plan;
+use anyhow::{Context as _, bail};
+use geotraj_denoise::Preconditioned;
+use geotraj_denoise::Preconditioning;
 use geotraj_denoise::learned::checkpoint::{self, STATE_FILE};
 use geotraj_denoise::learned::train::{LossPoint, TrainSpec, Trainer};
-use geotraj_denoise::{LearnedNet, Preconditioned, Preconditioning};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,8 +23,6 @@ use std::sync::Arc;
 const MODEL_VERSION: u32 = 1;
 /// Steps per point of the recorded loss curve (and per progress label).
 const LOSS_EVERY: usize = 25;
-
-pub type LearnedDenoiser = Arc<Preconditioned<LearnedNet>>;
 
 pub struct Model {
     pub denoiser: LearnedDenoiser,
@@ -37,50 +39,60 @@ pub struct Model {
     pub data: String,
 }
 
-/// The experiment that defines the network: this one, or denoiser.model's.
-fn definition(
-    config: &Config,
-    config_path: &Path,
-    quick: bool,
-) -> Result<Option<(Config, PathBuf)>, String> {
+/// Where the run's network is defined.
+enum Definition {
+    /// A training file (this one, or denoiser.model's), shrunk in a quick run.
+    File(Config, PathBuf),
+    /// denoiser.checkpoint alone: its own train.json says what it holds.
+    Checkpoint(PathBuf),
+}
+
+/// The definition of the network, when the run has one.
+fn definition(plan: &Plan, config_path: &Path) -> anyhow::Result<Option<Definition>> {
+    let config = &plan.config;
+    let learned = config
+        .data
+        .iter()
+        .any(|d| d.denoiser_kind(&config.denoiser) == DenoiserKind::Learned);
     if config.train.is_some() {
-        return Ok(Some((config.clone(), config_path.to_path_buf())));
+        return Ok(Some(Definition::File(
+            config.clone(),
+            config_path.to_path_buf(),
+        )));
     }
-    let Some(path) = &config.denoiser.model else {
+    if !learned {
         return Ok(None);
-    };
-    let def = Config::load(path).map_err(|e| format!("denoiser.model: {e}"))?;
-    if def.train.is_none() {
-        return Err(format!(
-            "denoiser.model: {} has no [net] and [train] tables, so it does not define a network",
-            path.display()
-        ));
     }
-    let def = if quick { def.quick() } else { def };
-    Ok(Some((def, path.clone())))
+    match (&config.denoiser.model, &config.denoiser.checkpoint) {
+        (Some(path), _) => {
+            let def = Plan::load(path, plan.quick)
+                .context("denoiser.model")?
+                .config;
+            if def.train.is_none() {
+                bail!(
+                    "denoiser.model: {} has no [net] and [train] tables, so it does not define a network",
+                    path.display()
+                );
+            }
+            Ok(Some(Definition::File(def, path.clone())))
+        }
+        (None, Some(dir)) => Ok(Some(Definition::Checkpoint(dir.clone()))),
+        (None, None) => bail!("a data set uses the learned denoiser, but nothing names a network"),
+    }
 }
 
 /// Finds, resumes or trains the run's network, when any data set uses it.
 pub fn resolve(
-    config: &Config,
+    plan: &Plan,
     config_path: &Path,
-    quick: bool,
     models: &Path,
     device: &burn::tensor::Device,
-) -> Result<Option<Model>, String> {
-    use crate::config::DenoiserKind;
-    if !config
-        .data
-        .iter()
-        .any(|d| d.denoiser_kind(&config.denoiser) == DenoiserKind::Learned)
-        && config.train.is_none()
-    {
-        return Ok(None);
-    }
-    let def = definition(config, config_path, quick)?;
-    let Some((def, def_path)) = def else {
-        let dir = config.denoiser.checkpoint.clone().expect("validated");
-        return bare_checkpoint(&dir, device).map(Some);
+) -> anyhow::Result<Option<Model>> {
+    let config = &plan.config;
+    let (def, def_path) = match definition(plan, config_path)? {
+        None => return Ok(None),
+        Some(Definition::Checkpoint(dir)) => return bare_checkpoint(&dir, device).map(Some),
+        Some(Definition::File(def, path)) => (def, path),
     };
     let spec = def
         .train_spec()
@@ -88,13 +100,13 @@ pub fn resolve(
     let dcfg = &def.data[0];
     let data = load(dcfg, def.seed)?;
     if data.d != spec.net.dim() {
-        return Err(format!(
+        bail!(
             "{}: net maps {} values but data[0] ({}) has {} per item",
             def_path.display(),
             spec.net.dim(),
             dcfg.label(),
             data.d
-        ));
+        );
     }
     let dir = match &config.denoiser.checkpoint {
         Some(d) => d.clone(),
@@ -112,7 +124,7 @@ pub fn resolve(
     };
     let label = format!("{} on {}", def.name, dcfg.label());
     let mut trainer = if dir.join(STATE_FILE).is_file() {
-        checkpoint::resume(&dir, &spec, device).map_err(|e| e.to_string())?
+        checkpoint::resume(&dir, &spec, device)?
     } else {
         Trainer::new(spec.clone(), device.clone())
     };
@@ -146,14 +158,14 @@ fn train(
     dir: &Path,
     extra: &[(&str, &[u8])],
     label: &str,
-) -> Result<(), String> {
+) -> anyhow::Result<()> {
     let steps = trainer.spec.train.steps;
     let every = trainer.spec.train.checkpoint_every;
     let mut progress = Progress::new(steps - trainer.step);
     progress.set_label(format!("train {label}"));
-    let save = |t: &Trainer| checkpoint::save(t, dir, extra).map_err(|e| e.to_string());
+    let save = |t: &Trainer| checkpoint::save(t, dir, extra).map_err(anyhow::Error::from);
     while trainer.step < steps {
-        trainer.train_step(rows).map_err(|e| e.to_string())?;
+        trainer.train_step(rows)?;
         if trainer.step.is_multiple_of(LOSS_EVERY)
             && let Some(p) = trainer.record_point()
         {
@@ -171,17 +183,16 @@ fn train(
 
 /// A checkpoint named without a training file: its own train.json says
 /// what network it holds.
-fn bare_checkpoint(dir: &Path, device: &burn::tensor::Device) -> Result<Model, String> {
+fn bare_checkpoint(dir: &Path, device: &burn::tensor::Device) -> anyhow::Result<Model> {
     if !dir.join(STATE_FILE).is_file() {
-        return Err(format!(
+        bail!(
             "denoiser.checkpoint: {} holds no checkpoint ({STATE_FILE} is missing), and nothing says how to train one (add denoiser.model)",
             dir.display()
-        ));
+        );
     }
-    let state = checkpoint::read_state(dir).map_err(|e| e.to_string())?;
+    let state = checkpoint::read_state(dir)?;
     let label = dir.display().to_string();
-    let net = checkpoint::load_learned(dir, &state.spec.net, device, &label)
-        .map_err(|e| e.to_string())?;
+    let net = checkpoint::load_learned(dir, &state.spec.net, device, &label)?;
     let preconditioning: Preconditioning = state.spec.preconditioning;
     Ok(Model {
         denoiser: Arc::new(Preconditioned {

@@ -5,9 +5,10 @@
 //! with x_0 in units of sigma sqrt(k) (the tangent part of the noise).
 
 use crate::config::{Config, ProjectionConfig};
-use crate::load::manifold_law;
-use crate::noise::Keyed;
-use crate::run::LoadedData;
+use crate::context::LoadedData;
+use crate::context::load::manifold_law;
+use crate::context::noise::Keyed;
+use anyhow::Context as _;
 use geotraj_data::{Manifold, Nearest};
 use geotraj_denoise::{NearestNeighbours, OptimalDenoiser};
 use geotraj_metrics::band;
@@ -59,7 +60,7 @@ fn one(
     loaded: &LoadedData,
     law: &Manifold,
     device: &burn::tensor::Device,
-) -> Result<(Table, ProjectionCurve), String> {
+) -> anyhow::Result<(Table, ProjectionCurve)> {
     let sigmas = p.sigma_grid();
     let (m, s) = (p.points, sigmas.len());
     let d = law.ambient;
@@ -85,7 +86,7 @@ fn one(
         }
         let near: Vec<Nearest> = nn
             .query(&noisy, m)
-            .map_err(|e| format!("data \"{}\": {e}", loaded.label))?;
+            .with_context(|| format!("data \"{}\"", loaded.label))?;
         let denoised = host::download(den.denoise(host::upload(&noisy, m, d, device), sigma));
         let scale = sigma * k.sqrt();
         let normal_scale = sigma * ((d as f64 - k).max(1.0)).sqrt();
@@ -139,14 +140,14 @@ pub fn run_projection(
     p: &ProjectionConfig,
     data: &[LoadedData],
     device: &burn::tensor::Device,
-) -> Result<ProjectionResult, String> {
+) -> anyhow::Result<ProjectionResult> {
     let mut table = Table::new();
     let mut curves = Vec::new();
     for (dcfg, loaded) in config.data.iter().zip(data) {
         let law = manifold_law(&dcfg.source, config.seed)
             .expect("validated: projection data are manifolds")?;
         let (t, c) = one(config, p, loaded, &law, device)?;
-        table.append(t).map_err(|e| e.to_string())?;
+        table.append(t)?;
         curves.push(c);
     }
     Ok(ProjectionResult { table, curves })

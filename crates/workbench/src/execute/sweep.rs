@@ -2,19 +2,19 @@
 //! and denoiser for all samplers; solver error against an adaptive
 //! reference solve of that noise; quality against held-out data.
 
-use crate::config::{Config, ScheduleKind};
-use crate::gits_schedule::{GitsWarmup, warm_up, warmup_evals};
-use crate::held_out::HeldOut;
-use crate::load::gmm_law;
-use crate::noise;
-use crate::progress::Progress;
-use crate::run::{LoadedData, build_denoiser};
-use crate::sweep::{Cell, expand};
-use burn::tensor::Device;
+use super::gits::{GitsWarmup, warm_up, warmup_evals};
+use crate::config::{Config, DataConfig, DataSource};
+use crate::context::denoisers::build_denoiser;
+use crate::context::held_out::HeldOut;
+use crate::context::load::gmm_law;
+use crate::context::progress::Progress;
+use crate::context::{Context, LoadedData, noise};
+use crate::plan::Cell;
+use anyhow::Context as _;
 use geotraj_metrics::sliced_w2;
+use geotraj_sampling::ScheduleKind;
 use geotraj_sampling::{ReferenceOptions, SampleOptions, nfe, reference_solve, sample};
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::Instant;
 
 /// One sweep cell on one data set.
@@ -57,27 +57,17 @@ pub struct SweepResult {
     pub gits: Vec<GitsWarmup>,
 }
 
-pub fn run_sweep(
-    config: &Config,
-    data: &[LoadedData],
-    learned: Option<&crate::learned_model::LearnedDenoiser>,
-    device: &Device,
-    gits_cache: &Path,
-) -> Result<SweepResult, String> {
-    let sweep = config.sweep.as_ref().expect("a sweep run");
-    let cells = expand(sweep, &config.schedule);
+pub fn run_sweep(config: &Config, cells: &[Cell], ctx: &Context) -> anyhow::Result<SweepResult> {
+    let (data, device) = (&ctx.data, &ctx.device);
+    let gits_cache = ctx.dirs.cache.join("gits");
     let n = config.trajectories;
-    let jump = config.schedule.end().final_jump();
+    let jump = config.schedule.end.final_jump();
     let step_noise = noise::Keyed::new(config.seed);
-    // GITS cells hold a stand-in until their data set's warm-up.
-    let sigmas_of = |c: &Cell| config.schedule.with_kind(c.schedule).stand_in(c.steps);
-    let all_sigmas: Vec<Vec<f64>> = cells.iter().map(sigmas_of).collect::<Result<_, _>>()?;
     let gits = cells.iter().any(|c| c.schedule == ScheduleKind::Gits);
     let batches = n.div_ceil(config.batch_size);
     let total: usize = cells
         .iter()
-        .zip(&all_sigmas)
-        .map(|(c, s)| nfe(&c.solver, s, jump) * batches)
+        .map(|c| nfe(&c.solver, &c.sigmas, jump) * batches)
         .sum::<usize>()
         * data.len()
         + usize::from(gits) * warmup_evals(config) * data.len();
@@ -88,7 +78,7 @@ pub fn run_sweep(
     for (dcfg, loaded) in config.data.iter().zip(data) {
         let d = loaded.data.d;
         let z = noise::starting(config.seed, n, d);
-        let denoiser = build_denoiser(config, dcfg, loaded, learned, device);
+        let denoiser = build_denoiser(config, dcfg, loaded, ctx.learned.as_ref(), device);
         let den = denoiser.as_denoiser();
         let judge = Judge::new(config, dcfg, loaded)?;
         let warm = match gits {
@@ -97,21 +87,22 @@ pub fn run_sweep(
                 dcfg,
                 loaded,
                 den,
-                gits_cache,
+                &gits_cache,
                 &mut progress,
             )?),
             false => None,
         };
         // One reference solve per distinct (start, end, jump) of the cells.
         let mut refs: BTreeMap<(u64, u64), Vec<f64>> = BTreeMap::new();
-        for (cell, stand_in) in cells.iter().zip(&all_sigmas) {
+        for cell in cells {
+            // GITS cells hold a stand-in until their data set's warm-up.
             let fitted;
             let sigmas = match &warm {
                 Some(w) if cell.schedule == ScheduleKind::Gits => {
                     fitted = w.sigmas(cell.steps)?;
                     &fitted
                 }
-                _ => stand_in,
+                _ => &cell.sigmas,
             };
             let label = cell.solver.describe();
             progress.set_label(format!(
@@ -131,9 +122,9 @@ pub fn run_sweep(
             let traj = sample(den, cell.solver, sigmas, &z, options, &mut || {
                 progress.tick()
             })
-            .map_err(|e| {
+            .with_context(|| {
                 format!(
-                    "data \"{}\", sweep cell {label} ({} steps, {}): {e}",
+                    "data \"{}\", sweep cell {label} ({} steps, {})",
                     loaded.label,
                     cell.steps,
                     cell.schedule.name()
@@ -154,7 +145,7 @@ pub fn run_sweep(
                         ..ReferenceOptions::default()
                     };
                     let r = reference_solve(den, start, end, jump, &z, options, &mut || {})
-                        .map_err(|e| format!("data \"{}\", reference solve: {e}", loaded.label))?;
+                        .with_context(|| format!("data \"{}\", reference solve", loaded.label))?;
                     references.push(ReferenceInfo {
                         data: loaded.label.clone(),
                         sigma_start: start,
@@ -221,16 +212,12 @@ struct Judge {
 }
 
 impl Judge {
-    fn new(
-        config: &Config,
-        dcfg: &crate::config::DataConfig,
-        loaded: &LoadedData,
-    ) -> Result<Judge, String> {
+    fn new(config: &Config, dcfg: &DataConfig, loaded: &LoadedData) -> anyhow::Result<Judge> {
         let held = HeldOut::new(config, dcfg, loaded)?;
         let log_density: Option<LogDensity> =
             match (&dcfg.source, gmm_law(&dcfg.source, config.seed)) {
                 (_, Some(law)) => Some(Box::new(move |x| law.log_density(x))),
-                (crate::config::DataSource::Gaussian { mean, std, .. }, None) => {
+                (DataSource::Gaussian { mean, std, .. }, None) => {
                     let (mean, std) = (*mean, *std);
                     Some(Box::new(move |x: &[f64]| {
                         let ss: f64 = x.iter().map(|v| ((v - mean) / std).powi(2)).sum();

@@ -2,9 +2,9 @@
 //! data-relative measures: Permenter & Yuan's error model, Chen et al.'s
 //! denoising jump, direction and mean-shift identity, memorisation.
 
-use crate::cases::Case;
+use super::style::{band, figure};
 use crate::config::{Config, FigureKind};
-use crate::outputs::{band, figure};
+use crate::execute::case::Case;
 use geotraj_metrics::nanmax;
 use geotraj_plots::{Figure, Heatmap, Lines, histogram2d, linear_edges, log_edges};
 
@@ -208,7 +208,7 @@ fn memorisation(config: &Config, data: &str, cases: &[&Case]) -> Figure {
 /// Per-step medians over trajectories of |D(x_n) - proj_K(x_n)| / dist_K(x_n)
 /// and their peak (Permenter & Yuan's ideal-denoiser figure), shared by the
 /// summary and the report.
-pub(crate) struct ErrorCurve {
+pub struct ErrorCurve {
     pub median: Vec<f64>,
     /// The first step of the largest finite median (0 with a NaN peak when none is finite).
     pub peak_step: usize,
@@ -216,7 +216,7 @@ pub(crate) struct ErrorCurve {
 }
 
 /// The error curve of a case measured with `measures.distance`, else None.
-pub(crate) fn error_curve(c: &Case) -> Option<ErrorCurve> {
+pub fn error_curve(c: &Case) -> Option<ErrorCurve> {
     let median = c.measures.band("rel_error", 0.5, 0.5)?.mid;
     let (peak_step, peak) = median
         .iter()

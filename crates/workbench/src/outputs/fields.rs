@@ -1,15 +1,17 @@
 //! Figures of 2-D runs: sampling trajectories over the data, and the
 //! denoising direction field -eps(x, sigma) (towards D(x; sigma)).
 
-use crate::config::FigureKind;
-use crate::run::Run;
+use crate::config::{Config, FigureKind};
+use crate::context::LoadedData;
+use crate::execute::case::Case;
+use crate::execute::fields::EpsField;
 use geotraj_plots::{Figure, Lines, Scatter};
 
 /// Trajectories drawn per sampler (the first ones).
 const DRAWN: usize = 64;
 
-fn data_points(run: &Run, label: &str) -> Option<Scatter> {
-    let loaded = run.data.iter().find(|l| l.label == label)?;
+fn data_points(data: &[LoadedData], label: &str) -> Option<Scatter> {
+    let loaded = data.iter().find(|l| l.label == label)?;
     let ds = &loaded.data;
     let rows = (0..ds.n.min(2000)).map(|i| ds.row(i));
     let (x, y) = rows.map(|r| (r[0] as f64, r[1] as f64)).unzip();
@@ -20,11 +22,17 @@ fn data_points(run: &Run, label: &str) -> Option<Scatter> {
     })
 }
 
-pub fn figures(run: &Run) -> Vec<(String, Figure)> {
-    let kinds: Vec<FigureKind> = run.config.figure.iter().map(|f| f.kind).collect();
+/// The trajectories-2d figure of every 2-D case, and each eps field.
+pub fn figures(
+    config: &Config,
+    data: &[LoadedData],
+    cases: &[Case],
+    fields: &[EpsField],
+) -> Vec<(String, Figure)> {
+    let kinds: Vec<FigureKind> = config.figure.iter().map(|f| f.kind).collect();
     let mut out = Vec::new();
     if kinds.contains(&FigureKind::Trajectories2d) {
-        for c in run.cases.iter().filter(|c| c.d() == 2) {
+        for c in cases.iter().filter(|c| c.d() == 2) {
             let t = &c.head;
             let paths = (0..t.n.min(DRAWN))
                 .map(|i| {
@@ -50,7 +58,7 @@ pub fn figures(run: &Run) -> Vec<(String, Figure)> {
                     ),
                     x_label: "x1".into(),
                     y_label: "x2".into(),
-                    points: data_points(run, &c.data)
+                    points: data_points(data, &c.data)
                         .into_iter()
                         .chain([Scatter {
                             label: "final samples".into(),
@@ -69,7 +77,7 @@ pub fn figures(run: &Run) -> Vec<(String, Figure)> {
             ));
         }
     }
-    for f in &run.fields {
+    for f in fields {
         // Arrows of one fixed length (a grid spacing) show the direction only.
         let span = f
             .points
@@ -94,7 +102,7 @@ pub fn figures(run: &Run) -> Vec<(String, Figure)> {
                 title: format!("{}: direction of -eps(x, sigma = {})", f.data, f.sigma),
                 x_label: "x1".into(),
                 y_label: "x2".into(),
-                points: data_points(run, &f.data).into_iter().collect(),
+                points: data_points(data, &f.data).into_iter().collect(),
                 lines: vec![Lines {
                     label: "-eps".into(),
                     paths,

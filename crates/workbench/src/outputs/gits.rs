@@ -1,28 +1,20 @@
 //! GITS outputs: each data set's cost matrix and the schedules the run used,
 //! as tables (gits-costs, gits-schedules) and as provenance.
 
-use crate::gits_schedule::GitsWarmup;
-use crate::run::Run;
+use crate::execute::gits::GitsWarmup;
+use crate::execute::{Outcome, Run};
 use geotraj_records::{Table, write_table};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
 /// The warm-ups of a run (trajectory run or sweep) and the step counts it used.
 pub fn warmups(run: &Run) -> (Vec<&GitsWarmup>, Vec<usize>) {
-    let mut all: Vec<&GitsWarmup> = run.gits.iter().collect();
-    let mut steps: Vec<usize> = run.config.sampler.iter().filter_map(|s| s.steps).collect();
-    if let Some(s) = &run.sweep {
-        all.extend(&s.gits);
-        steps.extend(
-            run.config
-                .sweep
-                .iter()
-                .flat_map(|c| c.steps.iter().copied()),
-        );
-    }
-    steps.sort_unstable();
-    steps.dedup();
-    (all, steps)
+    let all = match &run.outcome {
+        Outcome::Trajectory(t) => t.gits.iter().collect(),
+        Outcome::Sweep(s) => s.gits.iter().collect(),
+        Outcome::Projection(_) => Vec::new(),
+    };
+    (all, run.plan.gits_steps())
 }
 
 fn costs_table(warmups: &[&GitsWarmup]) -> Table {
@@ -50,7 +42,7 @@ fn costs_table(warmups: &[&GitsWarmup]) -> Table {
         .with_f64("cost", cost)
 }
 
-fn schedules_table(warmups: &[&GitsWarmup], steps: &[usize]) -> Result<Table, String> {
+fn schedules_table(warmups: &[&GitsWarmup], steps: &[usize]) -> anyhow::Result<Table> {
     let (mut data, mut steps_col, mut k_col) = (Vec::new(), Vec::new(), Vec::new());
     let (mut sigma, mut grid_index) = (Vec::new(), Vec::new());
     for w in warmups {
@@ -74,27 +66,25 @@ fn schedules_table(warmups: &[&GitsWarmup], steps: &[usize]) -> Result<Table, St
 }
 
 /// Writes gits-costs and gits-schedules (Parquet and CSV), if the run used GITS.
-pub fn write(run: &Run, tables: &Path) -> Result<Vec<PathBuf>, String> {
-    let (warmups, steps) = warmups(run);
+pub fn write(
+    warmups: &[&GitsWarmup],
+    steps: &[usize],
+    tables: &Path,
+) -> anyhow::Result<Vec<PathBuf>> {
     if warmups.is_empty() {
         return Ok(Vec::new());
     }
-    let mut written =
-        write_table(&costs_table(&warmups), tables, "gits-costs").map_err(|e| e.to_string())?;
-    written.extend(
-        write_table(
-            &schedules_table(&warmups, &steps)?,
-            tables,
-            "gits-schedules",
-        )
-        .map_err(|e| e.to_string())?,
-    );
+    let mut written = write_table(&costs_table(warmups), tables, "gits-costs")?;
+    written.extend(write_table(
+        &schedules_table(warmups, steps)?,
+        tables,
+        "gits-schedules",
+    )?);
     Ok(written)
 }
 
 /// For run.json: how each warm-up was made and the schedules it gave.
-pub fn provenance(run: &Run) -> Value {
-    let (warmups, steps) = warmups(run);
+pub fn provenance(warmups: &[&GitsWarmup], steps: &[usize]) -> Value {
     Value::Array(
         warmups
             .iter()

@@ -3,8 +3,8 @@
 //! D(x_n) at a few steps along the first trajectories. PNG only: these are
 //! pixels, a vector copy would add nothing.
 
-use crate::cases::Case;
-use crate::run::Run;
+use crate::context::LoadedData;
+use crate::execute::case::Case;
 use geotraj_plots::{ImageGrid, image_grid};
 use std::path::{Path, PathBuf};
 
@@ -100,18 +100,18 @@ fn strip(case: &Case) -> Option<Strip<'_>> {
 
 /// Writes `samples-{data}-{sampler}.png` and `denoised-{data}-{sampler}.png`
 /// under `figures` for every case on image data; other cases get nothing.
-pub fn write(run: &Run, figures: &Path) -> Result<Vec<PathBuf>, String> {
+pub fn write(
+    all: &[Case],
+    data_sets: &[LoadedData],
+    figures: &Path,
+) -> anyhow::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
-    for loaded in &run.data {
+    for loaded in data_sets {
         let data = &loaded.data;
         let Some(shape) = image_shape(&data.item_shape, data.d) else {
             continue;
         };
-        let cases: Vec<&Case> = run
-            .cases
-            .iter()
-            .filter(|c| c.data == loaded.label)
-            .collect();
+        let cases: Vec<&Case> = all.iter().filter(|c| c.data == loaded.label).collect();
         if cases.is_empty() {
             continue;
         }
@@ -129,8 +129,7 @@ pub fn write(run: &Run, figures: &Path) -> Result<Vec<PathBuf>, String> {
                     cols: SAMPLE_COLS,
                     ..grid.clone()
                 };
-                written
-                    .push(image_grid(&stem("samples"), &samples, &g).map_err(|e| e.to_string())?);
+                written.push(image_grid(&stem("samples"), &samples, &g)?);
             }
             if let Some(s) = strip(c) {
                 let g = ImageGrid {
@@ -139,8 +138,7 @@ pub fn write(run: &Run, figures: &Path) -> Result<Vec<PathBuf>, String> {
                     col_labels: s.cols,
                     ..grid.clone()
                 };
-                written
-                    .push(image_grid(&stem("denoised"), &s.images, &g).map_err(|e| e.to_string())?);
+                written.push(image_grid(&stem("denoised"), &s.images, &g)?);
             }
         }
     }

@@ -1,11 +1,10 @@
 //! Outputs of a run with a learned denoiser: the training loss curve (table
 //! and figure), the learned-vs-optimal distances (table and one figure per
-//! sampler), their summary lines, key numbers and run.json record.
+//! sampler), their summary lines and run.json record.
 
-use crate::key_numbers::{KeyNumber, fmt_num};
-use crate::learned_vs_optimal::{Gaps, NAMES, band};
-use crate::run::Run;
-use crate::sweep_outputs::line;
+use super::style::{fmt_num, line};
+use crate::execute::learned_vs_optimal::{Gaps, NAMES, band};
+use crate::execute::model::Model;
 use burn::module::Module;
 use geotraj_plots::{Band, Figure, render};
 use geotraj_records::{Table, write_table};
@@ -20,9 +19,14 @@ const LABELS: [&str; 4] = [
     "|D_theta(x*_n) - D*(x*_n)|",
 ];
 
-pub fn write(run: &Run, tables: &Path, figures: &Path) -> Result<Vec<PathBuf>, String> {
+pub fn write(
+    model: Option<&Model>,
+    gaps: &[Gaps],
+    tables: &Path,
+    figures: &Path,
+) -> anyhow::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
-    if let Some(m) = &run.model
+    if let Some(m) = model
         && !m.losses.is_empty()
     {
         let table = Table::new()
@@ -30,7 +34,7 @@ pub fn write(run: &Run, tables: &Path, figures: &Path) -> Result<Vec<PathBuf>, S
             .with_f64("loss", m.losses.iter().map(|p| p.loss).collect())
             .with_f64("grad_norm", m.losses.iter().map(|p| p.grad_norm).collect())
             .with_f64("seconds", m.losses.iter().map(|p| p.seconds).collect());
-        written.extend(write_table(&table, tables, "training-loss").map_err(|e| e.to_string())?);
+        written.extend(write_table(&table, tables, "training-loss")?);
         let fig = Figure {
             title: format!("training loss: {}", m.spec.net.describe()),
             x_label: "step".into(),
@@ -43,17 +47,17 @@ pub fn write(run: &Run, tables: &Path, figures: &Path) -> Result<Vec<PathBuf>, S
             )],
             ..Figure::default()
         };
-        written.extend(render(&fig, &figures.join("training-loss")).map_err(|e| e.to_string())?);
+        written.extend(render(&fig, &figures.join("training-loss"))?);
     }
-    if run.gaps.is_empty() {
+    if gaps.is_empty() {
         return Ok(written);
     }
     let mut table = Table::new();
-    for g in &run.gaps {
-        table.append(gap_table(g)).map_err(|e| e.to_string())?;
+    for g in gaps {
+        table.append(gap_table(g))?;
     }
-    written.extend(write_table(&table, tables, "learned-vs-optimal").map_err(|e| e.to_string())?);
-    for g in &run.gaps {
+    written.extend(write_table(&table, tables, "learned-vs-optimal")?);
+    for g in gaps {
         let series: Vec<Band> = (0..4)
             .map(|k| {
                 let b = band(g, k);
@@ -76,7 +80,7 @@ pub fn write(run: &Run, tables: &Path, figures: &Path) -> Result<Vec<PathBuf>, S
             ..Figure::default()
         };
         let stem = figures.join(format!("learned-vs-optimal-{}", g.sampler));
-        written.extend(render(&fig, &stem).map_err(|e| e.to_string())?);
+        written.extend(render(&fig, &stem)?);
     }
     Ok(written)
 }
@@ -106,7 +110,7 @@ fn gap_table(g: &Gaps) -> Table {
 /// How close the learned and the optimal denoiser are on the same states,
 /// median ‖D_θ(x_n) − D*(x_n)‖: (sigma, value) where they are closest, and
 /// the values at the largest and the smallest recorded sigma.
-fn agreement(g: &Gaps) -> ((f64, f64), f64, f64) {
+pub fn agreement(g: &Gaps) -> ((f64, f64), f64, f64) {
     let mid = band(g, 2).mid;
     let closest = (0..mid.len())
         .filter(|&j| mid[j].is_finite())
@@ -120,9 +124,9 @@ fn agreement(g: &Gaps) -> ((f64, f64), f64, f64) {
     )
 }
 
-pub fn summary(run: &Run) -> String {
+pub fn summary(model: Option<&Model>, gaps: &[Gaps]) -> String {
     let mut s = String::new();
-    if let Some(m) = &run.model {
+    if let Some(m) = model {
         let last = m.losses.last().map_or(f64::NAN, |p| p.loss);
         s += &format!(
             "network: {}, {} parameters, {} steps in {:.1} min ({} this run), final loss {}; {}\n",
@@ -135,7 +139,7 @@ pub fn summary(run: &Run) -> String {
             m.dir.display()
         );
     }
-    for g in &run.gaps {
+    for g in gaps {
         let ((sigma, best), first, last) = agreement(g);
         let (s0, s1) = (
             g.sigma.first().copied().unwrap_or(f64::NAN),
@@ -156,45 +160,8 @@ pub fn summary(run: &Run) -> String {
     s
 }
 
-pub fn key_numbers(run: &Run) -> Vec<KeyNumber> {
-    let mut rows = Vec::new();
-    if let Some(m) = &run.model {
-        let last = m.losses.last().map_or(f64::NAN, |p| p.loss);
-        rows.push(
-            KeyNumber::new(
-                "final training loss",
-                format!("{} / {} steps", m.data, m.steps),
-                last,
-                "—".into(),
-                "EDM loss, mean per element",
-            )
-            .with_text(format!("{} ({:.1} min)", fmt_num(last), m.seconds / 60.0)),
-        );
-    }
-    for g in &run.gaps {
-        let ((sigma, best), first, last) = agreement(g);
-        rows.push(
-            KeyNumber::new(
-                "sigma where D_theta and D* agree best (median |D_theta(x_n) - D*(x_n)|)",
-                g.sampler.clone(),
-                sigma,
-                "agree at large sigma, part in the middle".into(),
-                "qualitative (Chen et al., Obs. 4)",
-            )
-            .with_text(format!(
-                "{} ({}; {} at sigma_max, {} at sigma_min)",
-                fmt_num(sigma),
-                fmt_num(best),
-                fmt_num(first),
-                fmt_num(last)
-            )),
-        );
-    }
-    rows
-}
-
-pub fn provenance(run: &Run) -> serde_json::Value {
-    match &run.model {
+pub fn provenance(model: Option<&Model>) -> serde_json::Value {
+    match model {
         None => serde_json::Value::Null,
         Some(m) => json!({
             "dir": m.dir,

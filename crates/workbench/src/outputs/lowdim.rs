@@ -1,18 +1,19 @@
 //! Low-dimensional structure of the trajectories: the 3-D view table, the
 //! top-2 error and view figures, and the explained-variance summary.
 
-use crate::cases::Case;
-use crate::outputs::{band, figure};
+use super::style::{band, figure};
+use crate::execute::case::Case;
 use geotraj_plots::{Figure, Lines};
 use geotraj_records::{Table, write_table};
 use std::path::{Path, PathBuf};
 
 /// views.parquet/.csv: one row per (data, sampler, trajectory, step) drawn.
-pub fn write_views(cases: &[Case], dir: &Path) -> Result<Vec<PathBuf>, String> {
+pub fn write_views(cases: &[Case], dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut all = Table::new();
     for c in cases {
         let v = &c.views;
-        let col = |f: &dyn Fn(&crate::cases::View) -> f64| v.iter().map(f).collect::<Vec<f64>>();
+        let col =
+            |f: &dyn Fn(&crate::execute::case::View) -> f64| v.iter().map(f).collect::<Vec<f64>>();
         let t = Table::new()
             .with_str("data", vec![c.data.clone(); v.len()])
             .with_str("sampler", vec![c.sampler.clone(); v.len()])
@@ -28,9 +29,9 @@ pub fn write_views(cases: &[Case], dir: &Path) -> Result<Vec<PathBuf>, String> {
             .with_f64("joint1", col(&|p| p.joint[0]))
             .with_f64("joint2", col(&|p| p.joint[1]))
             .with_f64("joint3", col(&|p| p.joint[2]));
-        all.append(t).map_err(|e| e.to_string())?;
+        all.append(t)?;
     }
-    write_table(&all, dir, "views").map_err(|e| e.to_string())
+    write_table(&all, dir, "views").map_err(anyhow::Error::from)
 }
 
 /// One side of the 3-D views, each trajectory in its own frame (x_0 at the

@@ -1,11 +1,11 @@
 //! The projection experiment's table, figures and summary.
 
-use crate::projection::ProjectionResult;
+use crate::execute::projection::{ProjectionCurve, ProjectionResult};
 use geotraj_plots::{Band, Figure, render};
 use geotraj_records::write_table;
 use std::path::{Path, PathBuf};
 
-fn curve_band(c: &crate::projection::ProjectionCurve, column: &str, label: String) -> Band {
+fn curve_band(c: &ProjectionCurve, column: &str, label: String) -> Band {
     let b = &c
         .bands
         .iter()
@@ -33,8 +33,8 @@ fn sigma_figure(title: &str, y_label: &str, log_y: bool, series: Vec<Band>) -> F
     }
 }
 
-pub fn write(p: &ProjectionResult, tables: &Path, figures: &Path) -> Result<Vec<PathBuf>, String> {
-    let mut written = write_table(&p.table, tables, "projection").map_err(|e| e.to_string())?;
+pub fn write(p: &ProjectionResult, tables: &Path, figures: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut written = write_table(&p.table, tables, "projection")?;
     let each = |column: &str| -> Vec<Band> {
         p.curves
             .iter()
@@ -71,7 +71,7 @@ pub fn write(p: &ProjectionResult, tables: &Path, figures: &Path) -> Result<Vec<
         ),
     ];
     for (stem, fig) in figs {
-        written.extend(render(&fig, &figures.join(stem)).map_err(|e| e.to_string())?);
+        written.extend(render(&fig, &figures.join(stem))?);
     }
     Ok(written)
 }

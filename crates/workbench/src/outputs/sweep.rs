@@ -1,7 +1,8 @@
 //! A sweep's tables, figures and printed summary.
 
+use super::style::line;
 use crate::config::{Config, FigureConfig, FigureKind};
-use crate::sweep_run::{SweepResult, SweepRow, schedule_lists};
+use crate::execute::sweep::{SweepResult, SweepRow, schedule_lists};
 use geotraj_plots::{Band, Figure, render};
 use geotraj_records::{Table, write_table};
 use std::path::{Path, PathBuf};
@@ -104,16 +105,6 @@ fn measure(r: &SweepRow, name: &str) -> f64 {
         "sw2" => r.sw2,
         "log_likelihood" => r.log_likelihood,
         _ => r.seconds,
-    }
-}
-
-pub(crate) fn line(label: String, x: Vec<f64>, y: Vec<f64>) -> Band {
-    Band {
-        label,
-        lo: y.clone(),
-        hi: y.clone(),
-        mid: y,
-        x,
     }
 }
 
@@ -250,16 +241,12 @@ pub fn write(
     result: &SweepResult,
     tables: &Path,
     figures: &Path,
-) -> Result<Vec<PathBuf>, String> {
+) -> anyhow::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
-    written.extend(
-        write_table(&sweep_table(&result.rows), tables, "sweep").map_err(|e| e.to_string())?,
-    );
-    written.extend(
-        write_table(&fitted_orders(&result.rows), tables, "orders").map_err(|e| e.to_string())?,
-    );
+    written.extend(write_table(&sweep_table(&result.rows), tables, "sweep")?);
+    written.extend(write_table(&fitted_orders(&result.rows), tables, "orders")?);
     for (stem, fig) in sweep_figures(config, result) {
-        written.extend(render(&fig, &figures.join(stem)).map_err(|e| e.to_string())?);
+        written.extend(render(&fig, &figures.join(stem))?);
     }
     Ok(written)
 }

@@ -2,10 +2,16 @@
 //! the run computed (so any config gets them); only the papers' side is
 //! fixed here, from the last paragraph of the design catalogue.
 
-use crate::cases::Case;
-use crate::data_figures::{ErrorCurve, error_curve};
-use crate::run::Run;
-use crate::sweep_run::SweepRow;
+use crate::config::MeasuresConfig;
+use crate::execute::case::Case;
+use crate::execute::learned_vs_optimal::Gaps;
+use crate::execute::model::Model;
+use crate::execute::projection::ProjectionResult;
+use crate::execute::sweep::SweepRow;
+use crate::execute::{Outcome, Run};
+use crate::outputs::learned::agreement;
+use crate::outputs::style::fmt_num;
+use crate::outputs::{ErrorCurve, error_curve};
 use geotraj_metrics::nanmax;
 use geotraj_records::Column;
 use geotraj_sampling::Solver;
@@ -74,38 +80,17 @@ impl KeyNumber {
     }
 }
 
-/// 3–4 significant digits; values just below 1 as "1 − x" so that
-/// 0.999997 does not print as 1.000.
-pub fn fmt_num(v: f64) -> String {
-    if !v.is_finite() {
-        return "n/a".into();
-    }
-    if v == 0.0 {
-        return "0".into();
-    }
-    if v > 0.9999 && v < 1.0 {
-        return format!("1 − {:.2e}", 1.0 - v);
-    }
-    let a = v.abs();
-    if !(1e-3..1e5).contains(&a) {
-        return format!("{v:.3e}");
-    }
-    let decimals = (3 - a.log10().floor() as i32).max(0) as usize;
-    format!("{v:.decimals$}")
-}
-
 /// Every key number of a run: trajectory cases, then sweep, then
 /// projection; the config's `headline` (a substring of a measure) first.
 pub fn key_numbers(run: &Run) -> Vec<KeyNumber> {
-    let mut rows = trajectory_rows(run);
-    if let Some(sweep) = &run.sweep {
-        rows.extend(sweep_rows(&sweep.rows));
-    }
-    if let Some(p) = &run.projection {
-        rows.extend(projection_rows(p));
-    }
-    rows.extend(crate::learned_outputs::key_numbers(run));
-    if let Some(h) = &run.config.headline
+    let config = &run.plan.config;
+    let (mut rows, gaps) = match &run.outcome {
+        Outcome::Trajectory(t) => (trajectory_rows(&t.cases, &config.measures), &t.gaps[..]),
+        Outcome::Sweep(s) => (sweep_rows(&s.rows), &[][..]),
+        Outcome::Projection(p) => (projection_rows(p), &[][..]),
+    };
+    rows.extend(learned_rows(run.model.as_ref(), gaps));
+    if let Some(h) = &config.headline
         && let Some(i) = rows.iter().position(|r| r.measure.contains(h.as_str()))
     {
         let row = rows.remove(i);
@@ -146,9 +131,7 @@ fn min_cos(c: &Case) -> f64 {
         })
 }
 
-fn trajectory_rows(run: &Run) -> Vec<KeyNumber> {
-    let cases = &run.cases;
-    let mc = &run.config.measures;
+fn trajectory_rows(cases: &[Case], mc: &MeasuresConfig) -> Vec<KeyNumber> {
     let mut rows = Vec::new();
     let chen_rel = CHEN_PEAK_DEVIATION / CHEN_CHORD;
     let each = |rows: &mut Vec<KeyNumber>, f: &dyn Fn(&Case) -> KeyNumber| {
@@ -442,7 +425,7 @@ fn sweep_rows(rows: &[SweepRow]) -> Vec<KeyNumber> {
 
 /// Per manifold: the mean square of |proj_M(x_σ) − x_0| / (σ√k) over the
 /// points at the smallest σ (1 in expectation while σ ≪ reach).
-fn projection_rows(p: &crate::projection::ProjectionResult) -> Vec<KeyNumber> {
+fn projection_rows(p: &ProjectionResult) -> Vec<KeyNumber> {
     let t = &p.table;
     let (Some(Column::Str(data)), Some(Column::F64(sigma)), Some(Column::F64(ratio))) = (
         t.column("data"),
@@ -487,22 +470,40 @@ fn projection_rows(p: &crate::projection::ProjectionResult) -> Vec<KeyNumber> {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::fmt_num;
-
-    #[test]
-    fn numbers_keep_three_to_four_significant_digits() {
-        assert_eq!(fmt_num(0.0031603), "0.003160");
-        assert_eq!(fmt_num(14.0), "14.00");
-        assert_eq!(fmt_num(4430.0), "4430");
-        assert_eq!(fmt_num(0.996), "0.9960");
-        assert_eq!(fmt_num(0.999997), "1 − 3.00e-6");
-        assert_eq!(fmt_num(1.0), "1.000");
-        assert_eq!(fmt_num(3.2e-7), "3.200e-7");
-        assert_eq!(fmt_num(123456.0), "1.235e5");
-        assert_eq!(fmt_num(-0.5), "-0.5000");
-        assert_eq!(fmt_num(0.0), "0");
-        assert_eq!(fmt_num(f64::NAN), "n/a");
+/// The network's final loss, and where the learned and optimal denoisers agree best.
+fn learned_rows(model: Option<&Model>, gaps: &[Gaps]) -> Vec<KeyNumber> {
+    let mut rows = Vec::new();
+    if let Some(m) = model {
+        let last = m.losses.last().map_or(f64::NAN, |p| p.loss);
+        rows.push(
+            KeyNumber::new(
+                "final training loss",
+                format!("{} / {} steps", m.data, m.steps),
+                last,
+                "—".into(),
+                "EDM loss, mean per element",
+            )
+            .with_text(format!("{} ({:.1} min)", fmt_num(last), m.seconds / 60.0)),
+        );
     }
+    for g in gaps {
+        let ((sigma, best), first, last) = agreement(g);
+        rows.push(
+            KeyNumber::new(
+                "sigma where D_theta and D* agree best (median |D_theta(x_n) - D*(x_n)|)",
+                g.sampler.clone(),
+                sigma,
+                "agree at large sigma, part in the middle".into(),
+                "qualitative (Chen et al., Obs. 4)",
+            )
+            .with_text(format!(
+                "{} ({}; {} at sigma_max, {} at sigma_min)",
+                fmt_num(sigma),
+                fmt_num(best),
+                fmt_num(first),
+                fmt_num(last)
+            )),
+        );
+    }
+    rows
 }

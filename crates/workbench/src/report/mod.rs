@@ -2,9 +2,14 @@
 //! figures, config, provenance) and report.json in the run's figures folder;
 //! and the index reports/README.md over every run's report.json.
 
-use crate::key_numbers::{KeyNumber, fmt_num, key_numbers};
-use crate::run::Run;
+pub mod key_numbers;
+
+use crate::context::memory;
+use crate::execute::{Outcome, Run};
+use crate::outputs::style::fmt_num;
+use anyhow::bail;
 use geotraj_records::{atomic_write, write_json};
+use key_numbers::{KeyNumber, key_numbers};
 use serde_json::json;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,11 +17,33 @@ use std::path::{Path, PathBuf};
 /// The default parent of every run's figures folder (no `--out`).
 const REPORTS: &str = "reports";
 
+/// Writes the run's outputs (tables, figures, run.json), then its report;
+/// returns every path written, in order.
+pub fn publish(run: &mut Run, argv: &[String]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut written = crate::outputs::write(run, argv)?;
+    let run_json = written.last().expect("run.json is written last").clone();
+    written.extend(write(run, &written, &run_json)?);
+    Ok(written)
+}
+
+/// Prints a finished run's summary and where its files went.
+pub fn print_done(run: &Run, written: &[PathBuf]) {
+    let dirs = &run.meta.dirs;
+    println!("{}", crate::outputs::summary(run));
+    println!("device: {}", run.meta.device);
+    println!(
+        "wrote {} files: tables and run.json in {}, figures and report in {}",
+        written.len(),
+        dirs.tables.display(),
+        dirs.figures.display()
+    );
+}
+
 /// Writes README.md and report.json into the run's figures folder, after
 /// run.json; refreshes reports/README.md when the run writes to the default
 /// `reports/NAME`. `written` is every file the run wrote, in order.
-pub fn write(run: &Run, written: &[PathBuf], run_json: &Path) -> Result<Vec<PathBuf>, String> {
-    let figures_dir = &run.dirs.figures;
+pub fn write(run: &Run, written: &[PathBuf], run_json: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let figures_dir = &run.meta.dirs.figures;
     let mut pngs: Vec<String> = Vec::new();
     for p in written {
         if p.parent() == Some(figures_dir.as_path())
@@ -28,21 +55,21 @@ pub fn write(run: &Run, written: &[PathBuf], run_json: &Path) -> Result<Vec<Path
         }
     }
     let keys = key_numbers(run);
-    let seconds = wall_seconds(run.started_unix);
+    let seconds = wall_seconds(run.meta.started_unix);
     let readme = figures_dir.join("README.md");
     let text = markdown(run, &keys, &pngs, run_json, seconds);
-    atomic_write(&readme, |w| w.write_all(text.as_bytes())).map_err(|e| e.to_string())?;
+    atomic_write(&readme, |w| w.write_all(text.as_bytes()))?;
     let json_path = figures_dir.join("report.json");
     let value = json!({
-        "name": run.config.name,
-        "description": run.config.description,
-        "quick": run.quick,
+        "name": run.plan.config.name,
+        "description": run.plan.config.description,
+        "quick": run.plan.quick,
         "commit": env!("GEOTRAJ_GIT_COMMIT"),
-        "started_unix": run.started_unix,
+        "started_unix": run.meta.started_unix,
         "seconds": seconds,
         "key_numbers": keys,
     });
-    write_json(&json_path, &value).map_err(|e| e.to_string())?;
+    write_json(&json_path, &value)?;
     let mut out = vec![readme, json_path];
     if figures_dir.parent() == Some(Path::new(REPORTS)) {
         // The run's own outputs are complete; a stale index is not worth failing it.
@@ -104,17 +131,17 @@ fn markdown(
     run_json: &Path,
     seconds: f64,
 ) -> String {
-    let c = &run.config;
+    let c = &run.plan.config;
     let mut s = format!("# {}\n\n", c.name);
     if !c.description.is_empty() {
         s += &format!("{}\n\n", c.description);
     }
-    let quick = if run.quick { " --quick" } else { "" };
+    let quick = if run.plan.quick { " --quick" } else { "" };
     s += &format!(
         "Reproduce: `run-experiment {}{quick}`\n\n",
-        shown_path(&run.config_path)
+        shown_path(&run.meta.config_path)
     );
-    s += if run.quick {
+    s += if run.plan.quick {
         "This was a **quick** run (the file's `[quick]` table, or 16 trajectories and 2,000 data rows): numbers are rough.\n\n"
     } else {
         "This was a **full** run.\n\n"
@@ -125,12 +152,12 @@ fn markdown(
     } else {
         s += &key_table(keys);
         s += "\nThe papers' values are for CIFAR-10 with a learned model; geotraj's come from this run's data and denoiser.";
-        if !run.cases.is_empty() {
+        if run.trajectories().is_some_and(|t| !t.cases.is_empty()) {
             s += " Trajectory measures are medians over trajectories.";
         }
         s += "\n";
 
-        if run.sweep.is_some() {
+        if matches!(run.outcome, Outcome::Sweep(_)) {
             s += "\ngeotraj's FD is a Fréchet distance in PCA features (the top `quality.pca_dim` components of the training data) against held-out data, not FID on Inception features: compare ratios and orderings, not values.\n";
         }
         s += "\n";
@@ -146,10 +173,11 @@ fn markdown(
     for stem in pngs {
         s += &format!("![{stem}]({stem}.png)\n\n*{stem}*\n\n");
     }
-    let toml = std::fs::read_to_string(&run.config_path)
-        .unwrap_or_else(|e| format!("# could not read {}: {e}\n", run.config_path.display()));
+    let path = &run.meta.config_path;
+    let toml = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| format!("# could not read {}: {e}\n", path.display()));
     s += &format!("## Config\n\n```toml\n{}\n```\n\n", toml.trim_end());
-    let memory = crate::memory::peak_rss_bytes().map_or("n/a".to_string(), |b| {
+    let memory = memory::peak_rss_bytes().map_or("n/a".to_string(), |b| {
         format!("{} MiB", fmt_num(b as f64 / (1u64 << 20) as f64))
     });
     s += &format!(
@@ -164,8 +192,8 @@ fn markdown(
          - run.json: `{}`\n",
         env!("GEOTRAJ_GIT_COMMIT"),
         env!("CARGO_PKG_VERSION"),
-        utc_date(run.started_unix),
-        run.device,
+        utc_date(run.meta.started_unix),
+        run.meta.device,
         rayon::current_num_threads(),
         run_json.display()
     );
@@ -202,14 +230,14 @@ pub fn utc_date(unix: u64) -> String {
 /// Rewrites `reports/README.md` from every `reports/*/report.json`, one
 /// row per run with its first key number as the headline. Unreadable or
 /// malformed report.json files are skipped. Returns the index's path.
-pub fn write_index(reports: &Path) -> Result<PathBuf, String> {
+pub fn write_index(reports: &Path) -> anyhow::Result<PathBuf> {
     let mut dirs: Vec<PathBuf> = match std::fs::read_dir(reports) {
         Ok(entries) => entries
             .filter_map(|e| e.ok())
             .map(|e| e.path())
             .filter(|p| p.is_dir())
             .collect(),
-        Err(e) => return Err(format!("{}: {e}", reports.display())),
+        Err(e) => bail!("{}: {e}", reports.display()),
     };
     dirs.sort();
     let mut rows = String::new();
@@ -277,7 +305,7 @@ pub fn write_index(reports: &Path) -> Result<PathBuf, String> {
         s += &rows;
     }
     let path = reports.join("README.md");
-    atomic_write(&path, |w| w.write_all(s.as_bytes())).map_err(|e| e.to_string())?;
+    atomic_write(&path, |w| w.write_all(s.as_bytes()))?;
     Ok(path)
 }
 
@@ -295,8 +323,8 @@ mod tests {
 
     #[test]
     fn index_skips_missing_and_corrupt_reports() {
-        let root = std::env::temp_dir().join(format!("geotraj-index-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
         for (dir, body) in [
             (
                 "a",
@@ -313,8 +341,7 @@ mod tests {
                 std::fs::write(root.join(dir).join("report.json"), b).unwrap();
             }
         }
-        let text = std::fs::read_to_string(write_index(&root).unwrap()).unwrap();
-        let _ = std::fs::remove_dir_all(&root);
+        let text = std::fs::read_to_string(write_index(root).unwrap()).unwrap();
         assert!(text.contains("`notebooks-data/NAME/`"), "{text}");
         assert!(
             text.contains("| [a](a/README.md) | x \\| y | quick, 1970-01-01 | m, c: 0.5 | 1 |"),

@@ -1,0 +1,35 @@
+//! Where a run's tables, figures and shared caches go.
+
+use std::path::{Path, PathBuf};
+
+/// Where a run's files go.
+#[derive(Debug, Clone)]
+pub struct OutputDirs {
+    pub tables: PathBuf,
+    pub figures: PathBuf,
+    /// Shared by runs: GITS cost matrices.
+    pub cache: PathBuf,
+    /// Shared by runs: trained networks.
+    pub models: PathBuf,
+}
+
+impl OutputDirs {
+    /// notebooks-data/NAME, reports/NAME and notebooks-data/cache, or
+    /// everything under `out`.
+    pub fn new(name: &str, out: Option<&Path>) -> Self {
+        match out {
+            Some(dir) => Self {
+                tables: dir.to_path_buf(),
+                figures: dir.join("figures"),
+                cache: dir.join("cache"),
+                models: dir.join("models"),
+            },
+            None => Self {
+                tables: Path::new("notebooks-data").join(name),
+                figures: Path::new("reports").join(name),
+                cache: Path::new("notebooks-data").join("cache"),
+                models: Path::new("notebooks-data").join("models"),
+            },
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! A trajectory run's own outputs: the samples of every case, the
+//! standard figures per data set (deviation, curvature, distance to the
+//! end, magnitudes; 2-D scatter), the figures and tables its measures ask
+//! for, and its summary table.
+
+use super::style::{band, figure};
+use crate::config::{Config, FigureKind};
+use crate::context::{LoadedData, OutputDirs};
+use crate::execute::case::Case;
+use geotraj_plots::{Figure, Scatter, render};
+use geotraj_records::write_npy;
+use std::path::PathBuf;
+
+/// The standard figures of one data set, one band set per sampler.
+fn figures_for(data: &str, cases: &[&Case]) -> Vec<(String, Figure)> {
+    let both = |col: &str, dcol: &str| {
+        cases
+            .iter()
+            .flat_map(|c| {
+                [
+                    band(c, col, format!("{} x_n", c.sampler)),
+                    band(c, dcol, format!("{} D(x_n)", c.sampler)),
+                ]
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut mags = Vec::new();
+    for c in cases {
+        mags.push(band(c, "norm_x", format!("{} |x_n|", c.sampler)));
+        mags.push(band(c, "norm_eps", format!("{} |eps_n|", c.sampler)));
+        mags.push(band(c, "norm_denoised", format!("{} |D(x_n)|", c.sampler)));
+    }
+    mags.push(band(cases[0], "sigma_sqrt_d", "sigma sqrt(d)".into()));
+    vec![
+        (
+            format!("deviation-{data}"),
+            figure(
+                format!("{data}: deviation from the chord / chord length (median, 10-90%)"),
+                "relative deviation",
+                false,
+                both("rel_deviation", "denoised_rel_deviation"),
+            ),
+        ),
+        (
+            format!("curvature-{data}"),
+            figure(
+                format!("{data}: turning angle between steps (median, 10-90%)"),
+                "degrees",
+                false,
+                both("turning_deg", "denoised_turning_deg"),
+            ),
+        ),
+        (
+            format!("distance-to-end-{data}"),
+            figure(
+                format!("{data}: distance to the final point (median, 10-90%)"),
+                "distance",
+                true,
+                both("dist_to_end", "denoised_dist_to_end"),
+            ),
+        ),
+        (
+            format!("magnitudes-{data}"),
+            figure(
+                format!("{data}: magnitudes (median, 10-90%)"),
+                "norm",
+                true,
+                mags,
+            ),
+        ),
+    ]
+}
+
+/// For 2-D data: the data set and the final samples of each sampler.
+fn scatter_for(all: &[LoadedData], data: &str, cases: &[&Case]) -> Option<(String, Figure)> {
+    let loaded = all.iter().find(|l| l.label == data)?;
+    if loaded.data.d != 2 {
+        return None;
+    }
+    let xy = |rows: &[f32]| -> (Vec<f64>, Vec<f64>) {
+        rows.chunks(2).map(|p| (p[0] as f64, p[1] as f64)).unzip()
+    };
+    let (x, y) = xy(&loaded.data.rows);
+    let mut points = vec![Scatter {
+        label: "data".into(),
+        x,
+        y,
+    }];
+    for c in cases {
+        let (x, y) = xy(&c.final_samples);
+        points.push(Scatter {
+            label: format!("{} samples", c.sampler),
+            x,
+            y,
+        });
+    }
+    Some((
+        format!("samples-{data}"),
+        Figure {
+            title: format!("{data}: data and final samples"),
+            x_label: "x1".into(),
+            y_label: "x2".into(),
+            log_x: false,
+            log_y: false,
+            reverse_x: false,
+            points,
+            equal_aspect: true,
+            ..Figure::default()
+        },
+    ))
+}
+
+/// The trajectory run's tables, samples and standard figures.
+pub fn write(
+    config: &Config,
+    data: &[LoadedData],
+    cases: &[Case],
+    dirs: &OutputDirs,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let all = cases;
+    let mut written = Vec::new();
+    written.extend(super::jump_quality::write(
+        all,
+        &dirs.tables,
+        &dirs.figures,
+    )?);
+    if config.measures.lowdim {
+        written.extend(super::lowdim::write_views(all, &dirs.tables)?);
+    }
+    for c in all {
+        let path = dirs
+            .tables
+            .join(format!("samples-{}-{}.npy", c.data, c.sampler));
+        write_npy(&path, &[c.n, c.d()], &c.final_samples)?;
+        written.push(path);
+    }
+    for loaded in data {
+        let cases: Vec<&Case> = all.iter().filter(|c| c.data == loaded.label).collect();
+        let mut figs = figures_for(&loaded.label, &cases);
+        figs.extend(scatter_for(data, &loaded.label, &cases));
+        if config.figure.iter().any(|f| f.kind == FigureKind::LowDim) {
+            figs.extend(super::lowdim::figures(&loaded.label, &cases));
+        }
+        figs.extend(super::data_figures::figures(
+            config,
+            &loaded.label,
+            loaded.data.d,
+            &cases,
+        ));
+        for (stem, fig) in figs {
+            written.extend(render(&fig, &dirs.figures.join(stem))?);
+        }
+    }
+    Ok(written)
+}
+
+/// Key numbers per case, medians over trajectories, and the measures' lines.
+pub fn summary(config: &Config, cases: &[Case]) -> String {
+    let median = |c: &Case, name: &str| {
+        c.measures
+            .trajectory_median(name)
+            .expect("a per-trajectory measure named here exists")
+    };
+    let mut s = format!(
+        "{:<16} {:<12} {:>5} {:>14} {:>14} {:>12} {:>7} {:>7} {:>8}\n",
+        "data",
+        "sampler",
+        "NFE",
+        "max dev/chord",
+        "D max dev/ch",
+        "straightness",
+        "x mono",
+        "D mono",
+        "seconds"
+    );
+    for c in cases {
+        s += &format!(
+            "{:<16} {:<12} {:>5} {:>14.5} {:>14.5} {:>12.6} {:>7.3} {:>7.3} {:>8.2}\n",
+            c.data,
+            c.sampler,
+            c.nfe(),
+            median(c, "max_rel_deviation"),
+            median(c, "denoised_max_rel_deviation"),
+            median(c, "straightness"),
+            median(c, "monotone_share"),
+            median(c, "denoised_monotone_share"),
+            c.seconds
+        );
+    }
+    s += "(medians over trajectories; mono = share of steps over which the distance to the end does not grow)\n";
+    if config.measures.lowdim {
+        s += &super::lowdim::summary(cases);
+    }
+    s + &super::jump_quality::summary(cases)
+}

@@ -1,0 +1,162 @@
+//! Config -> Plan: every rule of an experiment file checked once, in one
+//! place, and its values turned into the domain's types (solvers, sigmas,
+//! sweep cells). Later stages read a `Plan` and never judge the file again.
+
+mod data;
+mod keys;
+pub mod learned;
+mod measures;
+mod quick;
+mod samplers;
+mod schedule;
+mod sweep;
+#[cfg(test)]
+mod tests;
+
+pub use samplers::PlannedSampler;
+pub use sweep::Cell;
+
+use crate::config::{Config, ConfigError, ProjectionConfig};
+use keys::{bad, ok_name};
+use std::path::Path;
+
+/// What a run does, with its typed parts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunKind {
+    /// `[[sampler]]` tables: trajectories recorded and measured. None at all
+    /// in a file that only trains its network.
+    Trajectory(Vec<PlannedSampler>),
+    /// `[sweep]`: final samples of every cell judged against held-out data.
+    Sweep(Vec<Cell>),
+    /// `[projection]`: denoising against exact projection on manifolds.
+    Projection(ProjectionConfig),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// The file as read (and shrunk by `[quick]` in a quick run): for
+    /// provenance and cache keys, and its plain typed values.
+    pub config: Config,
+    pub quick: bool,
+    pub kind: RunKind,
+}
+
+impl Plan {
+    /// Reads and plans an experiment file; errors name the file and the key.
+    /// Relative paths in it are taken relative to the current directory,
+    /// like any command line path.
+    pub fn load(path: &Path, quick: bool) -> Result<Plan, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError::new("", format!("cannot read the experiment file: {e}")).in_file(path)
+        })?;
+        Plan::from_toml(&text, quick).map_err(|e| e.in_file(path))
+    }
+
+    /// Plans the text of an experiment file.
+    pub fn from_toml(text: &str, quick: bool) -> Result<Plan, ConfigError> {
+        Plan::new(Config::from_toml(text)?, quick)
+    }
+
+    /// Checks every rule on the file as written (so errors name its keys),
+    /// then applies `[quick]` in a quick run and builds the typed parts.
+    pub fn new(config: Config, quick: bool) -> Result<Plan, ConfigError> {
+        check(&config)?;
+        let config = if quick { quick::shrink(config) } else { config };
+        let kind = match (&config.sweep, &config.projection) {
+            (Some(s), _) => RunKind::Sweep(sweep::cells(s, &config.schedule)?),
+            (None, Some(p)) => RunKind::Projection(p.clone()),
+            (None, None) => RunKind::Trajectory(samplers::plan(&config)?),
+        };
+        Ok(Plan {
+            config,
+            quick,
+            kind,
+        })
+    }
+
+    /// The samplers of a trajectory run (none for other kinds).
+    pub fn samplers(&self) -> &[PlannedSampler] {
+        match &self.kind {
+            RunKind::Trajectory(s) => s,
+            _ => &[],
+        }
+    }
+
+    /// The step counts a GITS schedule is fitted for, ascending.
+    pub fn gits_steps(&self) -> Vec<usize> {
+        let mut steps: Vec<usize> = match &self.kind {
+            RunKind::Trajectory(s) => s.iter().filter_map(|s| s.steps).collect(),
+            RunKind::Sweep(cells) => cells.iter().map(|c| c.steps).collect(),
+            RunKind::Projection(_) => Vec::new(),
+        };
+        steps.sort_unstable();
+        steps.dedup();
+        steps
+    }
+}
+
+/// Every rule, in the order a reader meets the keys.
+fn check(c: &Config) -> Result<(), ConfigError> {
+    if !ok_name(&c.name) {
+        return Err(bad(
+            "name",
+            format!("expected letters, digits, '-' or '_', got {:?}", c.name),
+        ));
+    }
+    if c.trajectories == 0 && (c.sweep.is_some() || !c.sampler.is_empty()) {
+        return Err(bad(
+            "trajectories",
+            "missing or 0; a run with samplers needs at least 1",
+        ));
+    }
+    if c.batch_size == 0 {
+        return Err(bad("batch_size", "must be at least 1"));
+    }
+    data::check(c)?;
+    if c.denoiser.chunk == 0 {
+        return Err(bad("denoiser.chunk", "must be at least 1"));
+    }
+    if !(c.denoiser.tail.is_finite() && c.denoiser.tail > 0.0) {
+        return Err(bad("denoiser.tail", "must be positive"));
+    }
+    if !(c.denoiser.logit_tolerance.is_finite() && c.denoiser.logit_tolerance > 0.0) {
+        return Err(bad("denoiser.logit_tolerance", "must be positive"));
+    }
+    c.schedule.check()?;
+    if c.schedule.gits.is_some() && !c.uses_gits() {
+        return Err(bad(
+            "schedule.gits",
+            "only used when schedule.kind or sweep.schedule names \"gits\"",
+        ));
+    }
+    match (&c.sweep, c.sampler.is_empty()) {
+        (None, true) if c.projection.is_some() || c.train.is_some() => {}
+        (None, true) => {
+            return Err(bad(
+                "sampler",
+                "at least one [[sampler]] table (or a [sweep]) is required",
+            ));
+        }
+        (Some(_), false) => {
+            return Err(bad(
+                "sampler",
+                "a run with a [sweep] takes its samplers from sweep.sampler",
+            ));
+        }
+        // A sweep's rules run with its cells; the samplers' with theirs.
+        (Some(s), true) => {
+            sweep::cells(s, &c.schedule)?;
+        }
+        (None, false) => {
+            samplers::plan(c)?;
+        }
+    }
+    measures::quality(&c.quality)?;
+    measures::measures(&c.measures, c)?;
+    learned::check(c)?;
+    if let Some(p) = &c.projection {
+        measures::projection(p, c)?;
+    }
+    measures::figures(c)?;
+    quick::check(&c.quick)
+}
