@@ -3,7 +3,8 @@
 //! solver with other parameters is written as `describe()`, for reading by
 //! people, not back by serde.
 
-use super::{Solver, SolverParams};
+use super::kind::Solver;
+use super::params::SolverParams;
 use serde::de::Error;
 
 impl serde::Serialize for Solver {
@@ -32,7 +33,11 @@ mod tests {
     }
 
     fn written<T: serde::Serialize>(v: &T) -> String {
-        serde_json::to_value(v).unwrap().as_str().unwrap().to_string()
+        serde_json::to_value(v)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     #[test]
