@@ -10,6 +10,7 @@ mod gaussian_ode;
 mod gits;
 mod image_grid;
 mod jump_quality;
+mod layout;
 mod learned;
 mod mean_shift;
 mod optimal;

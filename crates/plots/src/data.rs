@@ -2,7 +2,8 @@
 //! segments, band polygons, polyline runs, heatmap cells and padded axis ranges. Everything here is plain
 //! arithmetic so the drawing code never sees a value it cannot place.
 
-use crate::{Band, Figure, Heatmap, Lines, PlotError, Scatter};
+use crate::PlotError;
+use crate::figure::{Band, Figure, Heatmap, Lines, Scatter};
 
 /// One band series, ready to draw.
 pub(crate) struct BandParts {

@@ -5,8 +5,8 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
-use crate::Figure;
 use crate::data::{self, HeatParts, Prepared};
+use crate::figure::Figure;
 use crate::font::FAMILY;
 use crate::ticks::tick_label;
 

@@ -2,7 +2,7 @@
 //! lambda = -ln sigma: DPM-Solver++(2M) and UniPC. A step to sigma = 0 has
 //! h = infinity, where both reduce to their first-order limit x = D.
 
-use super::combine;
+use super::ops::combine;
 use crate::SampleError;
 use crate::record::Recorder;
 use burn::tensor::Tensor;

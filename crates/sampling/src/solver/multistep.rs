@@ -2,7 +2,8 @@
 //! They differ only in the weights; each starts at order 1 and raises the
 //! order by one per step while the history builds.
 
-use super::{coefficients, combine, eps};
+use super::coefficients;
+use super::ops::{combine, eps};
 use crate::SampleError;
 use crate::record::Recorder;
 use burn::tensor::Tensor;

@@ -3,7 +3,8 @@
 //! solver with other parameters is written as `describe()`, for reading by
 //! people, not back by serde.
 
-use super::{Solver, SolverParams};
+use super::kind::Solver;
+use super::params::SolverParams;
 use serde::de::Error;
 
 impl serde::Serialize for Solver {

@@ -1,7 +1,7 @@
 //! Building a solver from its name and optional parameters, with every
 //! error naming the parameter at fault.
 
-use super::Solver;
+use super::kind::Solver;
 use std::fmt;
 
 /// The optional parameters a config may give a solver. A parameter that the

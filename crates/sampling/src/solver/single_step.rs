@@ -1,6 +1,6 @@
 //! One-step methods: Euler (= DDIM), EDM's Heun and DPM-Solver-2.
 
-use super::eps;
+use super::ops::eps;
 use crate::SampleError;
 use crate::record::Recorder;
 use burn::tensor::Tensor;

@@ -3,7 +3,8 @@
 //! Noise for trajectory i at step n comes from the recorder's step noise,
 //! a function of (seed, i, n), so batching never changes a sample.
 
-use super::{eps, single_step::heun_step};
+use super::ops::eps;
+use super::single_step::heun_step;
 use crate::SampleError;
 use crate::record::Recorder;
 use burn::tensor::Tensor;
