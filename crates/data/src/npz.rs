@@ -28,32 +28,11 @@ const LOCAL_LEN: usize = 30;
 /// The end record may be followed by a comment of up to 65535 bytes.
 const MAX_COMMENT: usize = 0xFFFF;
 
-/// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), the checksum ZIP
-/// stores per member; the table is built at compile time.
-const CRC_TABLE: [u32; 256] = {
-    let mut table = [0u32; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut c = i as u32;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 1 != 0 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-            k += 1;
-        }
-        table[i] = c;
-        i += 1;
-    }
-    table
-};
-
+/// CRC-32 (IEEE 802.3), the checksum ZIP stores per member.
 pub(crate) fn crc32(bytes: &[u8]) -> u32 {
-    !bytes.iter().fold(!0u32, |c, &b| {
-        CRC_TABLE[usize::from((c as u8) ^ b)] ^ (c >> 8)
-    })
+    let mut c = flate2::Crc::new();
+    c.update(bytes);
+    c.sum()
 }
 
 fn u16_at(b: &[u8], at: usize) -> Option<u16> {
@@ -574,6 +553,10 @@ mod tests {
     fn crc32_check_value() {
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
         assert_eq!(crc32(b""), 0);
+        assert_eq!(
+            crc32(b"The quick brown fox jumps over the lazy dog"),
+            0x414F_A339
+        );
     }
 
     #[test]
