@@ -2,11 +2,12 @@
 //! byte offset.
 
 use crate::common::run_experiment as run;
-use crate::common::{TempDir, cpu, noise};
+use crate::common::{cpu, noise};
 use geotraj::sampling::{Denoiser, Device, SampleError, SampleOptions, Solver, Tensor, sample};
 use geotraj::workbench::context::device::DeviceChoice;
 use geotraj::workbench::execute::RunOptions;
 use std::path::Path;
+use tempfile::tempdir;
 
 const GOOD: &str = r#"
 name = "tiny"
@@ -106,9 +107,9 @@ fn run_config(dir: &Path, text: &str) -> Result<(), String> {
 
 #[test]
 fn data_file_errors_name_file_and_offset() {
-    let dir = TempDir::new("bad-data");
+    let dir = tempdir().unwrap();
     // An IDX image file cut short inside its pixel data.
-    let mnist = dir.0.join("mnist");
+    let mnist = dir.path().join("mnist");
     std::fs::create_dir_all(&mnist).unwrap();
     let mut idx = vec![0u8, 0, 8, 3, 0, 0, 0, 10, 0, 0, 0, 28, 0, 0, 0, 28];
     idx.extend(vec![7u8; 1000]);
@@ -122,29 +123,29 @@ fn data_file_errors_name_file_and_offset() {
             mnist.display().to_string()
         ),
     );
-    let e = run_config(&dir.0, &cfg).unwrap_err();
+    let e = run_config(dir.path(), &cfg).unwrap_err();
     assert!(
         e.contains("train-images-idx3-ubyte") && e.contains("byte 1016"),
         "{e}"
     );
 
-    let npy = dir.0.join("bad.npy");
+    let npy = dir.path().join("bad.npy");
     std::fs::write(&npy, b"\x93NUMPX\x01\x00").unwrap();
     let cfg = GOOD.replace(
         "kind = \"two-moons\"\nn = 100",
         &format!("kind = \"npy\"\npath = {:?}", npy.display().to_string()),
     );
-    let e = run_config(&dir.0, &cfg).unwrap_err();
+    let e = run_config(dir.path(), &cfg).unwrap_err();
     assert!(e.contains("bad.npy") && e.contains("byte 0"), "{e}");
 }
 
 #[test]
 fn noise_file_of_the_wrong_shape_is_rejected() {
-    let dir = TempDir::new("bad-noise");
-    let path = dir.0.join("noise.npy");
+    let dir = tempdir().unwrap();
+    let path = dir.path().join("noise.npy");
     geotraj::records::write_npy(&path, &[4, 3], &[0.0; 12]).unwrap();
     let cfg = format!("{GOOD}\n[noise]\nfile = {:?}\n", path.display().to_string());
-    let e = run_config(&dir.0, &cfg).unwrap_err();
+    let e = run_config(dir.path(), &cfg).unwrap_err();
     assert!(
         e.contains("noise.npy") && e.contains("[4, 3]") && e.contains("x 2"),
         "{e}"

@@ -69,7 +69,7 @@ pub fn run_to(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathB
     let cfg = dir.join(format!("{name}.toml"));
     std::fs::write(&cfg, text).unwrap();
     let out = dir.join(name);
-    let mut r = crate::common::run_experiment(&geotraj::workbench::execute::RunOptions {
+    let mut r = run_experiment(&geotraj::workbench::execute::RunOptions {
         config_path: cfg,
         device: geotraj::workbench::context::device::DeviceChoice::Cpu,
         quick: false,
@@ -87,24 +87,6 @@ pub fn numeric(t: &geotraj::records::Table, name: &str) -> Vec<f64> {
         Some(Column::F64(v)) => v.clone(),
         Some(Column::I64(v)) => v.iter().map(|&x| x as f64).collect(),
         other => panic!("{name}: expected a numeric column, got {other:?}"),
-    }
-}
-
-/// A temporary directory removed on drop.
-pub struct TempDir(pub std::path::PathBuf);
-
-impl TempDir {
-    pub fn new(tag: &str) -> Self {
-        let p = std::env::temp_dir().join(format!("geotraj-it-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -4,11 +4,12 @@
 //! tables, the projection experiment, and the new data loaders in a run.
 
 use crate::common::run_experiment as run;
-use crate::common::{TempDir, run_to};
+use crate::common::run_to;
 use geotraj::data::{Dataset, read_npy_f32};
 use geotraj::records::{Column, Table, read_parquet};
 use geotraj::workbench::context::device::DeviceChoice;
 use geotraj::workbench::execute::RunOptions;
+use tempfile::tempdir;
 
 const MEASURED: &str = r#"
 name = "measured"
@@ -69,8 +70,8 @@ fn brute_d1(data: &Dataset, x: &[f32]) -> f64 {
 
 #[test]
 fn distances_bound_and_identity_along_streamed_trajectories() {
-    let dir = TempDir::new("measured");
-    let out = run_to(&dir.0, "a", MEASURED);
+    let dir = tempdir().unwrap();
+    let out = run_to(dir.path(), "a", MEASURED);
     let steps = read_parquet(&out.join("steps.parquet")).unwrap();
     let trajs = read_parquet(&out.join("trajectories.parquet")).unwrap();
     assert_eq!(
@@ -158,7 +159,7 @@ fn distances_bound_and_identity_along_streamed_trajectories() {
     // The same run in batches of 7 and 10 gives the same tables.
     for batch in [7, 10] {
         let other = run_to(
-            &dir.0,
+            dir.path(),
             &format!("b{batch}"),
             &MEASURED.replace("batch_size = 4", &format!("batch_size = {batch}")),
         );
@@ -178,7 +179,7 @@ fn distances_bound_and_identity_along_streamed_trajectories() {
 
 #[test]
 fn projection_onto_manifolds_matches_the_tangent_noise() {
-    let dir = TempDir::new("projection");
+    let dir = tempdir().unwrap();
     let text = r#"
 name = "proj"
 seed = 1
@@ -201,7 +202,7 @@ sigma_min = 0.001
 sigma_max = 1.0
 sigmas = 4
 "#;
-    let out = run_to(&dir.0, "p", text);
+    let out = run_to(dir.path(), "p", text);
     let t = read_parquet(&out.join("projection.parquet")).unwrap();
     let sig = f64s(&t, "sigma");
     let ratio = f64s(&t, "manifold_ratio");
@@ -231,14 +232,14 @@ sigmas = 4
 
 #[test]
 fn cifar_and_png_folder_data_run_and_report_bad_files() {
-    let dir = TempDir::new("loaders");
+    let dir = tempdir().unwrap();
     // Two CIFAR-10 records: label byte then 3 x 32 x 32 pixels.
     let mut bin = Vec::new();
     for k in 0..2u8 {
         bin.push(k);
         bin.extend((0..3072).map(|p| ((p * 7 + k as usize * 31) % 256) as u8));
     }
-    let cifar = dir.0.join("batch.bin");
+    let cifar = dir.path().join("batch.bin");
     std::fs::write(&cifar, &bin).unwrap();
     let text = format!(
         r#"
@@ -253,14 +254,14 @@ steps = 3
 "#,
         cifar.display().to_string()
     );
-    let out = run_to(&dir.0, "c", &text);
+    let out = run_to(dir.path(), "c", &text);
     let (shape, _) = read_npy_f32(&out.join("samples-cifar10-euler-3.npy")).unwrap();
     assert_eq!(shape, [2, 3072]);
 
     // Any IDX image file by name (EMNIST-style), the last rows held out.
     let mut idx = vec![0u8, 0, 8, 3, 0, 0, 0, 5, 0, 0, 0, 4, 0, 0, 0, 4];
     idx.extend((0..5 * 16).map(|p| (p * 3) as u8));
-    let images = dir.0.join("emnist-letters-train-images-idx3-ubyte");
+    let images = dir.path().join("emnist-letters-train-images-idx3-ubyte");
     std::fs::write(&images, &idx).unwrap();
     let text_idx = format!(
         r#"
@@ -276,7 +277,7 @@ steps = 3
 "#,
         images.display().to_string()
     );
-    let out = run_to(&dir.0, "i", &text_idx);
+    let out = run_to(dir.path(), "i", &text_idx);
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
     assert_eq!(json["data"][0]["n"], 3, "5 images, 2 held out");
@@ -284,16 +285,16 @@ steps = 3
 
     // A truncated file is one error naming the file and the offset.
     std::fs::write(&cifar, &bin[..3073 + 100]).unwrap();
-    let cfg = dir.0.join("bad.toml");
+    let cfg = dir.path().join("bad.toml");
     std::fs::write(&cfg, &text).unwrap();
     let e = run(&RunOptions {
         config_path: cfg,
         device: DeviceChoice::Cpu,
         quick: false,
-        out: Some(dir.0.join("bad")),
+        out: Some(dir.path().join("bad")),
     })
     .err()
     .expect("a truncated file fails");
     assert!(e.contains("batch.bin") && e.contains("3073"), "{e}");
-    assert!(!dir.0.join("bad").exists());
+    assert!(!dir.path().join("bad").exists());
 }

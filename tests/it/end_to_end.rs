@@ -1,10 +1,10 @@
 //! The binary on a tiny config: the files, their columns, and run.json; and
 //! a failing run that leaves nothing behind.
 
-use crate::common::TempDir;
 use geotraj::records::{Column, read_parquet};
 use std::path::Path;
 use std::process::{Command, Output};
+use tempfile::tempdir;
 
 const TINY: &str = r#"
 name = "tiny"
@@ -40,10 +40,10 @@ fn run_bin(cfg: &Path, out: &Path) -> Output {
 
 #[test]
 fn binary_writes_tables_figures_and_provenance() {
-    let dir = TempDir::new("e2e");
-    let cfg = dir.0.join("tiny.toml");
+    let dir = tempdir().unwrap();
+    let cfg = dir.path().join("tiny.toml");
     std::fs::write(&cfg, TINY).unwrap();
-    let out = dir.0.join("out");
+    let out = dir.path().join("out");
     let o = run_bin(&cfg, &out);
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -108,7 +108,7 @@ fn binary_writes_tables_figures_and_provenance() {
     assert!(leftovers.is_empty());
 
     // Same config and seed: the same tables.
-    let out2 = dir.0.join("out2");
+    let out2 = dir.path().join("out2");
     let o = run_bin(&cfg, &out2);
     assert!(o.status.success());
     // (CSV bytes: NaN cells make a float comparison of the tables useless.)
@@ -123,10 +123,10 @@ fn binary_writes_tables_figures_and_provenance() {
 
 #[test]
 fn failing_run_writes_nothing() {
-    let dir = TempDir::new("e2e-fail");
-    let cfg = dir.0.join("bad.toml");
+    let dir = tempdir().unwrap();
+    let cfg = dir.path().join("bad.toml");
     std::fs::write(&cfg, TINY.replace("steps = 5", "steps = 0")).unwrap();
-    let out = dir.0.join("out");
+    let out = dir.path().join("out");
     let o = run_bin(&cfg, &out);
     assert_eq!(o.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&o.stderr);
@@ -142,11 +142,11 @@ fn noise_file_sets_the_starting_points() {
     use crate::common::run_experiment as run;
     use geotraj::workbench::context::device::DeviceChoice;
     use geotraj::workbench::execute::RunOptions;
-    let dir = TempDir::new("noise-file");
+    let dir = tempdir().unwrap();
     let z: Vec<f32> = (0..5 * 2).map(|k| (k as f32 - 4.5) / 3.0).collect();
-    let path = dir.0.join("noise.npy");
+    let path = dir.path().join("noise.npy");
     geotraj::records::write_npy(&path, &[5, 2], &z).unwrap();
-    let cfg = dir.0.join("n.toml");
+    let cfg = dir.path().join("n.toml");
     let text = TINY
         .replace("trajectories = 6", "trajectories = 4")
         .replace("[[data]]\nname = \"img\"\nkind = \"shapes\"\nn = 200\n", "")
@@ -156,7 +156,7 @@ fn noise_file_sets_the_starting_points() {
         config_path: cfg,
         device: DeviceChoice::Cpu,
         quick: false,
-        out: Some(dir.0.join("out")),
+        out: Some(dir.path().join("out")),
     })
     .unwrap();
     for case in &r.trajectories().unwrap().cases {

@@ -3,10 +3,11 @@
 //! depend on the batch size, are cached and reused exactly, and beat EDM's
 //! schedule for Euler at few steps on a Gaussian mixture.
 
-use crate::common::{TempDir, numeric};
+use crate::common::numeric;
 use geotraj::records::{Column, Table, read_parquet};
 use std::path::Path;
 use std::process::Command;
+use tempfile::tempdir;
 
 fn sweep_config(batch: usize) -> String {
     format!(
@@ -59,8 +60,8 @@ fn strs(t: &Table, name: &str) -> Vec<String> {
 
 #[test]
 fn gits_sweep_schedules_come_from_the_grid_and_are_cached() {
-    let dir = TempDir::new("gits-sweep");
-    let first = run(&sweep_config(8), &dir.0, "a");
+    let dir = tempdir().unwrap();
+    let first = run(&sweep_config(8), dir.path(), "a");
     let w = &first["gits"][0];
     assert_eq!(w["from_cache"], false);
     let grid: Vec<f64> = serde_json::from_value(w["grid"].clone()).unwrap();
@@ -75,7 +76,7 @@ fn gits_sweep_schedules_come_from_the_grid_and_are_cached() {
     }
 
     // The sweep's GITS rows use those schedules; one table row per cell.
-    let out = dir.0.join("a");
+    let out = dir.path().join("a");
     let sweep = read_parquet(&out.join("sweep.parquet")).unwrap();
     assert_eq!(sweep.len(), 2 * 2 * 2);
     let sched = read_parquet(&out.join("gits-schedules.parquet")).unwrap();
@@ -107,25 +108,25 @@ fn gits_sweep_schedules_come_from_the_grid_and_are_cached() {
     // tables exactly; a third with another batch size changes nothing.
     let cache = out.join("cache/gits");
     assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 1);
-    let again = run(&sweep_config(8), &dir.0, "a");
+    let again = run(&sweep_config(8), dir.path(), "a");
     assert_eq!(again["gits"][0]["from_cache"], true);
     assert_eq!(again["gits"][0]["schedules"], w["schedules"]);
     let resweep = read_parquet(&out.join("sweep.parquet")).unwrap();
     assert_eq!(numeric(&resweep, "solver_error"), err);
-    let other = run(&sweep_config(5), &dir.0, "b");
+    let other = run(&sweep_config(5), dir.path(), "b");
     assert_eq!(other["gits"][0]["from_cache"], false);
     assert_eq!(other["gits"][0]["schedules"], w["schedules"]);
 
     // A changed setting misses the cache instead of reusing a stale matrix.
     let changed = sweep_config(8).replace("warmup = 48", "warmup = 40");
-    let third = run(&changed, &dir.0, "a");
+    let third = run(&changed, dir.path(), "a");
     assert_eq!(third["gits"][0]["from_cache"], false);
     assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 2);
 }
 
 #[test]
 fn trajectory_runs_take_gits_schedules() {
-    let dir = TempDir::new("gits-traj");
+    let dir = tempdir().unwrap();
     let config = r#"
 name = "gits-traj"
 trajectories = 8
@@ -146,14 +147,14 @@ cache = false
 solver = "heun"
 steps = 5
 "#;
-    let r = run(config, &dir.0, "t");
+    let r = run(config, dir.path(), "t");
     let w = &r["gits"][0];
     assert!(w["cache_file"].is_null());
     let s: Vec<f64> = serde_json::from_value(w["schedules"]["5"].clone()).unwrap();
     let used: Vec<f64> = serde_json::from_value(r["cases"][0]["sigmas"].clone()).unwrap();
     assert_eq!(used, s);
     assert_eq!((s.len(), s[0], s[5]), (6, 20.0, 0.002));
-    assert!(!dir.0.join("t/cache").exists());
+    assert!(!dir.path().join("t/cache").exists());
 }
 
 #[test]

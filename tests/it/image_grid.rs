@@ -2,10 +2,11 @@
 //! (through the data crate's PNG reader) to the laid-out pixel size, and the
 //! samples grid shows the written samples on the data's value scale.
 
-use crate::common::{TempDir, run_to};
+use crate::common::run_to;
 use geotraj::data::{Dataset, load_png_folder, read_npy_f32};
 use geotraj::workbench::context::load::load;
 use std::path::Path;
+use tempfile::tempdir;
 
 const CONFIG: &str = r#"
 name = "grid"
@@ -39,12 +40,12 @@ fn decode(png: &Path, scratch: &Path) -> Dataset {
 
 #[test]
 fn image_runs_write_sample_grids_and_denoising_strips() {
-    let dir = TempDir::new("image-grid");
-    let out = run_to(&dir.0, "a", CONFIG);
+    let dir = tempdir().unwrap();
+    let out = run_to(dir.path(), "a", CONFIG);
     let figures = out.join("figures");
-    let scratch = dir.0.join("decoded");
+    let scratch = dir.path().join("decoded");
 
-    let cfg = crate::common::load_config(&dir.0.join("a.toml")).unwrap();
+    let cfg = crate::common::load_config(&dir.path().join("a.toml")).unwrap();
     let data = load(&cfg.data[0], cfg.seed).unwrap();
     let (lo, hi) = data
         .rows

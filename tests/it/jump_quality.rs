@@ -2,11 +2,12 @@
 //! costs; the last x_n's FD recomputed from the written samples and the
 //! held-out draw; the same table for any batch size.
 
-use crate::common::{TempDir, numeric, run_to};
+use crate::common::{numeric, run_to};
 use geotraj::data::read_npy_f32;
 use geotraj::metrics::{FeatureStats, Pca, frechet_distance};
 use geotraj::records::read_parquet;
 use geotraj::workbench::context::load::{held_out, load};
+use tempfile::tempdir;
 
 fn config(batch: usize) -> String {
     format!(
@@ -36,8 +37,8 @@ pca_dim = 5
 
 #[test]
 fn jump_quality_counts_nfe_and_matches_an_independent_fd() {
-    let dir = TempDir::new("jump-quality");
-    let out = run_to(&dir.0, "a", &config(5));
+    let dir = tempdir().unwrap();
+    let out = run_to(dir.path(), "a", &config(5));
     let t = read_parquet(&out.join("jump-quality.parquet")).unwrap();
     // Euler 6 steps: 7 states; Heun 4 steps: 5 states.
     assert_eq!(t.len(), 7 + 5);
@@ -55,7 +56,7 @@ fn jump_quality_counts_nfe_and_matches_an_independent_fd() {
     assert!(fd_d[0] < fd_x[0] / 10.0, "{} vs {}", fd_d[0], fd_x[0]);
 
     // The final x_N's FD, recomputed from the written samples.
-    let cfg = crate::common::load_config(&dir.0.join("a.toml")).unwrap();
+    let cfg = crate::common::load_config(&dir.path().join("a.toml")).unwrap();
     let train = load(&cfg.data[0], cfg.seed).unwrap();
     let held = held_out(&cfg.data[0], cfg.seed).unwrap();
     let pca = Pca::fit(&train.rows, train.n, train.d, 5);
@@ -73,7 +74,7 @@ fn jump_quality_counts_nfe_and_matches_an_independent_fd() {
     assert!(out.join("figures/jump-quality-shapes.png").exists());
 
     // Batches of 5 or 12 rows: the same table.
-    let other = run_to(&dir.0, "b", &config(12));
+    let other = run_to(dir.path(), "b", &config(12));
     let u = read_parquet(&other.join("jump-quality.parquet")).unwrap();
     for name in ["fd_state", "fd_denoised"] {
         let (a, b) = (numeric(&t, name), numeric(&u, name));

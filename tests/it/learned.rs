@@ -1,8 +1,9 @@
 //! Learned denoisers through the workbench: training into the model cache,
 //! reuse, the learned-vs-optimal distances, and bad model settings.
 
-use crate::common::{TempDir, numeric, run_to};
+use crate::common::{numeric, run_to};
 use geotraj::records::read_parquet;
+use tempfile::tempdir;
 
 const SWISS: &str = r#"
 name = "train-tiny"
@@ -59,8 +60,8 @@ fn column(path: &std::path::Path, name: &str) -> Vec<f64> {
 
 #[test]
 fn training_fills_the_model_cache_and_a_rerun_reuses_it() {
-    let tmp = TempDir::new("learned-cache");
-    let out = run_to(&tmp.0, "train-tiny", SWISS);
+    let tmp = tempdir().unwrap();
+    let out = run_to(tmp.path(), "train-tiny", SWISS);
     let run = json(&out.join("run.json"));
     assert_eq!(run["model"]["steps"], 200);
     assert_eq!(run["model"]["steps_this_run"], 200);
@@ -82,7 +83,7 @@ fn training_fills_the_model_cache_and_a_rerun_reuses_it() {
     assert!(out.join("figures/training-loss.png").is_file());
 
     // Same config: the cached network, the same samples bit for bit.
-    let again = run_to(&tmp.0, "train-tiny", SWISS);
+    let again = run_to(tmp.path(), "train-tiny", SWISS);
     let run = json(&again.join("run.json"));
     assert_eq!(run["model"]["steps_this_run"], 0);
     assert_eq!(
@@ -92,13 +93,13 @@ fn training_fills_the_model_cache_and_a_rerun_reuses_it() {
 
     // Another step count is another model.
     let longer = SWISS.replace("steps = 200", "steps = 250");
-    let run = json(&run_to(&tmp.0, "train-tiny", &longer).join("run.json"));
+    let run = json(&run_to(tmp.path(), "train-tiny", &longer).join("run.json"));
     assert_eq!(run["model"]["steps_this_run"], 250);
 }
 
 #[test]
 fn learned_and_optimal_share_noise_and_their_four_distances_are_consistent() {
-    let tmp = TempDir::new("learned-vs-optimal");
+    let tmp = tempdir().unwrap();
     let train = r#"
 name = "train-shapes"
 seed = 0
@@ -124,7 +125,7 @@ embed = 8
 steps = 10
 batch = 8
 "#;
-    let train_path = tmp.0.join("train-shapes.toml");
+    let train_path = tmp.path().join("train-shapes.toml");
     std::fs::write(&train_path, train).unwrap();
     let lvo = format!(
         r#"
@@ -161,7 +162,7 @@ learned_vs_optimal = true
 "#,
         train_path.display()
     );
-    let out = run_to(&tmp.0, "lvo", &lvo);
+    let out = run_to(tmp.path(), "lvo", &lvo);
     let table = out.join("learned-vs-optimal.parquet");
     let step = column(&table, "step");
     let x_gap = column(&table, "x_gap");
@@ -213,21 +214,21 @@ fn a_learned_denoiser_without_a_network_is_one_clear_error() {
             .contains("net.embed")
     );
 
-    let tmp = TempDir::new("learned-bad");
+    let tmp = tempdir().unwrap();
     let missing = SWISS.split("[net]").next().unwrap().replace(
         "[denoiser]\nkind = \"learned\"",
         &format!(
             "[denoiser]\nkind = \"learned\"\ncheckpoint = \"{}\"",
-            tmp.0.join("nothing").display()
+            tmp.path().join("nothing").display()
         ),
     ) + "\n[schedule]\nkind = \"edm\"\n[[sampler]]\nsolver = \"euler\"\nsteps = 4\n";
-    let cfg = tmp.0.join("missing.toml");
+    let cfg = tmp.path().join("missing.toml");
     std::fs::write(&cfg, missing).unwrap();
     let e = crate::common::run_experiment(&geotraj::workbench::execute::RunOptions {
         config_path: cfg,
         device: geotraj::workbench::context::device::DeviceChoice::Cpu,
         quick: false,
-        out: Some(tmp.0.join("out")),
+        out: Some(tmp.path().join("out")),
     })
     .err()
     .unwrap();
@@ -235,5 +236,5 @@ fn a_learned_denoiser_without_a_network_is_one_clear_error() {
         e.contains("denoiser.checkpoint") && e.contains("nothing"),
         "{e}"
     );
-    assert!(!tmp.0.join("out").exists(), "no output on failure");
+    assert!(!tmp.path().join("out").exists(), "no output on failure");
 }

@@ -2,7 +2,6 @@
 //! recomputed here from the run's tables, and `run-experiment --all` over a
 //! folder with a good and a bad experiment.
 
-use crate::common::TempDir;
 use crate::common::run_experiment as run;
 use geotraj::records::{Column, Table, read_parquet};
 use geotraj::workbench::context::device::DeviceChoice;
@@ -10,6 +9,7 @@ use geotraj::workbench::execute::{Outcome, Run, RunOptions};
 use geotraj::workbench::report::publish as write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use tempfile::tempdir;
 
 const MEASURED: &str = r#"# a small run with every data measure
 name = "reported"
@@ -132,8 +132,8 @@ fn key<'a>(json: &'a serde_json::Value, measure: &str, case: &str) -> &'a serde_
 
 #[test]
 fn report_shows_the_runs_numbers_config_and_figures() {
-    let dir = TempDir::new("report");
-    let (r, _cfg, out) = run_to(&dir.0, "reported", MEASURED);
+    let dir = tempdir().unwrap();
+    let (r, _cfg, out) = run_to(dir.path(), "reported", MEASURED);
     assert!(!r.plan.quick);
     let figures = out.join("figures");
     let readme = std::fs::read_to_string(figures.join("README.md")).unwrap();
@@ -276,8 +276,8 @@ fn report_shows_the_runs_numbers_config_and_figures() {
 
 #[test]
 fn sweep_report_sets_fd_beside_the_papers_fid() {
-    let dir = TempDir::new("report-sweep");
-    let (r, _cfg, out) = run_to(&dir.0, "sweep", SWEEP);
+    let dir = tempdir().unwrap();
+    let (r, _cfg, out) = run_to(dir.path(), "sweep", SWEEP);
     let readme = std::fs::read_to_string(out.join("figures/README.md")).unwrap();
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("figures/report.json")).unwrap()).unwrap();
@@ -325,8 +325,8 @@ steps = 3
 
 #[test]
 fn all_runs_every_experiment_and_reports_failures() {
-    let dir = TempDir::new("catalogue");
-    let cat = dir.0.join("cat");
+    let dir = tempdir().unwrap();
+    let cat = dir.path().join("cat");
     std::fs::create_dir_all(&cat).unwrap();
     std::fs::write(cat.join("a-good.toml"), GOOD).unwrap();
     std::fs::write(cat.join("b-bad.toml"), format!("bogus_key = 1\n{GOOD}")).unwrap();
@@ -336,7 +336,7 @@ fn all_runs_every_experiment_and_reports_failures() {
     )
     .unwrap();
     std::fs::write(cat.join("notes.txt"), "not an experiment").unwrap();
-    let out = dir.0.join("out");
+    let out = dir.path().join("out");
     let o = Command::new(env!("CARGO_BIN_EXE_run-experiment"))
         .args(["--all"])
         .arg(&cat)

@@ -2,9 +2,10 @@
 //! error and both quality measures; fitted orders; every shipped experiment
 //! file is valid.
 
-use crate::common::{TempDir, numeric};
+use crate::common::numeric;
 use geotraj::records::read_parquet;
 use std::process::Command;
+use tempfile::tempdir;
 
 const SWEEP: &str = r#"
 name = "sweep"
@@ -34,10 +35,10 @@ kind = "quality-vs-gamma"
 
 #[test]
 fn sweep_writes_one_row_per_cell_and_fitted_orders() {
-    let dir = TempDir::new("sweep");
-    let cfg = dir.0.join("sweep.toml");
+    let dir = tempdir().unwrap();
+    let cfg = dir.path().join("sweep.toml");
     std::fs::write(&cfg, SWEEP).unwrap();
-    let out = dir.0.join("out");
+    let out = dir.path().join("out");
     let o = Command::new(env!("CARGO_BIN_EXE_run-experiment"))
         .arg(&cfg)
         .args(["--device", "cpu", "--out"])

@@ -120,7 +120,8 @@ pub fn load_cifar10(path: &Path, split: Split) -> Result<Dataset, DataError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::TempPath;
+    use crate::testutil::temp_file;
+    use tempfile::tempdir;
 
     /// A record whose plane c holds `base + c` everywhere except pixel
     /// (row 1, col 2), which holds `10 * c + 7`.
@@ -145,7 +146,7 @@ mod tests {
     fn single_file_planar_layout() {
         let mut bytes = record(3, 0);
         bytes.extend(record(9, 255 - 2));
-        let t = TempPath::with_bytes("one.bin", &bytes);
+        let t = temp_file("one.bin", &bytes);
         let ds = load_cifar10(t.path(), Split::Test).unwrap();
         assert_eq!((ds.n, ds.d), (2, 3072));
         assert_eq!(ds.item_shape, vec![3, 32, 32]);
@@ -163,8 +164,7 @@ mod tests {
 
     #[test]
     fn directory_splits_in_order() {
-        let dir = TempPath::new("cifar-dir");
-        std::fs::create_dir(dir.path()).unwrap();
+        let dir = tempdir().unwrap();
         for i in 1..=5u8 {
             let mut b = record(i, i);
             b.extend(record(i - 1, 100 + i));
@@ -198,7 +198,7 @@ mod tests {
         let mut bytes = record(1, 0);
         bytes.extend(record(2, 0));
         bytes.extend_from_slice(&[4; 100]);
-        let t = TempPath::with_bytes("trunc.bin", &bytes);
+        let t = temp_file("trunc.bin", &bytes);
         let e = load_cifar10(t.path(), Split::Train).unwrap_err();
         assert_eq!(format_offset(&e), 2 * 3073);
         let msg = e.to_string();
@@ -209,7 +209,7 @@ mod tests {
         assert!(msg.contains("2 complete records"), "{msg}");
         assert!(msg.contains("100 bytes"), "{msg}");
 
-        let t = TempPath::with_bytes("empty.bin", &[]);
+        let t = temp_file("empty.bin", &[]);
         let e = load_cifar10(t.path(), Split::Train).unwrap_err();
         assert!(e.to_string().contains("empty file"), "{e}");
     }
@@ -218,7 +218,7 @@ mod tests {
     fn bad_label_names_file_and_offset() {
         let mut bytes = record(1, 0);
         bytes.extend(record(10, 0));
-        let t = TempPath::with_bytes("label.bin", &bytes);
+        let t = temp_file("label.bin", &bytes);
         let e = load_cifar10(t.path(), Split::Train).unwrap_err();
         assert_eq!(format_offset(&e), 3073);
         let msg = e.to_string();
@@ -230,8 +230,8 @@ mod tests {
 
     #[test]
     fn missing_single_file_is_io_error() {
-        let t = TempPath::new("absent.bin");
-        let e = load_cifar10(t.path(), Split::Train).unwrap_err();
+        let tmp = tempdir().unwrap();
+        let e = load_cifar10(&tmp.path().join("absent.bin"), Split::Train).unwrap_err();
         assert!(matches!(e, DataError::Io { .. }), "{e}");
         assert!(e.to_string().contains("absent.bin"), "{e}");
     }

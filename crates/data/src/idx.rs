@@ -214,7 +214,8 @@ pub fn load_idx_images(images: &Path, labels: Option<&Path>) -> Result<Dataset, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{TempPath, gzip};
+    use crate::testutil::{gzip, temp_file};
+    use tempfile::tempdir;
 
     fn idx_bytes(ty: u8, dims: &[u32], data: &[u8]) -> Vec<u8> {
         let mut v = vec![0, 0, ty, dims.len() as u8];
@@ -236,8 +237,8 @@ mod tests {
     fn reads_raw_and_gzip() {
         let data: Vec<u8> = (0..24).collect();
         let bytes = idx_bytes(8, &[2, 3, 4], &data);
-        let raw = TempPath::with_bytes("a.idx", &bytes);
-        let gz = TempPath::with_bytes("a.idx.gz", &gzip(&bytes));
+        let raw = temp_file("a.idx", &bytes);
+        let gz = temp_file("a.idx.gz", &gzip(&bytes));
         for p in [raw.path(), gz.path()] {
             let a = read_idx(p).unwrap();
             assert_eq!(a.dims, vec![2, 3, 4]);
@@ -248,7 +249,7 @@ mod tests {
     #[test]
     fn truncated_data_reports_where_it_ran_out() {
         let bytes = idx_bytes(8, &[2, 3, 4], &[7; 20]);
-        let raw = TempPath::with_bytes("t.idx", &bytes);
+        let raw = temp_file("t.idx", &bytes);
         let e = read_idx(raw.path()).unwrap_err();
         // Header is 4 + 3*4 = 16 bytes, 20 data bytes follow.
         assert_eq!(format_offset(&e), 36);
@@ -260,7 +261,7 @@ mod tests {
         assert!(msg.contains(&raw.path().display().to_string()), "{msg}");
         assert!(!msg.contains("decompressed"), "{msg}");
 
-        let gz = TempPath::with_bytes("t.idx.gz", &gzip(&bytes));
+        let gz = temp_file("t.idx.gz", &gzip(&bytes));
         let e = read_idx(gz.path()).unwrap_err();
         assert_eq!(format_offset(&e), 36);
         assert!(e.to_string().contains("decompressed stream"), "{e}");
@@ -268,19 +269,19 @@ mod tests {
 
     #[test]
     fn truncated_header_and_dims() {
-        let t = TempPath::with_bytes("h.idx", &[0, 0, 8]);
+        let t = temp_file("h.idx", &[0, 0, 8]);
         assert_eq!(format_offset(&read_idx(t.path()).unwrap_err()), 3);
-        let t = TempPath::with_bytes("h2.idx", &[0, 0, 8, 2, 0, 0, 0, 5, 0, 0]);
+        let t = temp_file("h2.idx", &[0, 0, 8, 2, 0, 0, 0, 5, 0, 0]);
         let e = read_idx(t.path()).unwrap_err();
         assert_eq!(format_offset(&e), 10);
         assert!(e.to_string().contains("dimension 1 of 2"), "{e}");
-        let t = TempPath::with_bytes("h3.idx", &[]);
+        let t = temp_file("h3.idx", &[]);
         assert_eq!(format_offset(&read_idx(t.path()).unwrap_err()), 0);
     }
 
     #[test]
     fn trailing_bytes_rejected() {
-        let t = TempPath::with_bytes("tr.idx", &idx_bytes(8, &[3], &[1, 2, 3, 4, 5]));
+        let t = temp_file("tr.idx", &idx_bytes(8, &[3], &[1, 2, 3, 4, 5]));
         let e = read_idx(t.path()).unwrap_err();
         assert_eq!(format_offset(&e), 4 + 4 + 3);
         assert!(e.to_string().contains("2 trailing bytes"), "{e}");
@@ -288,14 +289,14 @@ mod tests {
 
     #[test]
     fn unsupported_type_and_bad_magic() {
-        let t = TempPath::with_bytes("f.idx", &idx_bytes(0x0D, &[1], &[0; 4]));
+        let t = temp_file("f.idx", &idx_bytes(0x0D, &[1], &[0; 4]));
         let e = read_idx(t.path()).unwrap_err();
         assert_eq!(format_offset(&e), 2);
         assert!(
             e.to_string().contains("0x08") && e.to_string().contains("0x0D"),
             "{e}"
         );
-        let t = TempPath::with_bytes("m.idx", &[0, 1, 8, 0]);
+        let t = temp_file("m.idx", &[0, 1, 8, 0]);
         assert_eq!(format_offset(&read_idx(t.path()).unwrap_err()), 1);
     }
 
@@ -304,7 +305,7 @@ mod tests {
         let mut bytes = gzip(&idx_bytes(8, &[100], &[9; 100]));
         let mid = bytes.len() / 2;
         bytes.truncate(mid);
-        let t = TempPath::with_bytes("c.idx.gz", &bytes);
+        let t = temp_file("c.idx.gz", &bytes);
         let e = read_idx(t.path()).unwrap_err();
         assert!(matches!(e, DataError::Io { .. }), "{e}");
         assert!(
@@ -312,15 +313,15 @@ mod tests {
             "{e}"
         );
 
-        let t = TempPath::with_bytes("g.idx.gz", &[0x1f, 0x8b, 0xff, 0xff, 0xff]);
+        let t = temp_file("g.idx.gz", &[0x1f, 0x8b, 0xff, 0xff, 0xff]);
         let e = read_idx(t.path()).unwrap_err();
         assert!(e.to_string().contains("g.idx.gz"), "{e}");
     }
 
     #[test]
     fn missing_file_is_io_error() {
-        let t = TempPath::new("absent.idx");
-        let e = read_idx(t.path()).unwrap_err();
+        let tmp = tempdir().unwrap();
+        let e = read_idx(&tmp.path().join("absent.idx")).unwrap_err();
         assert!(matches!(e, DataError::Io { .. }));
         assert!(e.to_string().contains("absent.idx"), "{e}");
     }
@@ -328,8 +329,8 @@ mod tests {
     #[test]
     fn images_scaled_with_labels() {
         let pixels = [0u8, 255, 51, 204, 0, 0, 255, 255];
-        let imgs = TempPath::with_bytes("i.idx", &idx_bytes(8, &[2, 2, 2], &pixels));
-        let labs = TempPath::with_bytes("l.idx.gz", &gzip(&idx_bytes(8, &[2], &[3, 9])));
+        let imgs = temp_file("i.idx", &idx_bytes(8, &[2, 2, 2], &pixels));
+        let labs = temp_file("l.idx.gz", &gzip(&idx_bytes(8, &[2], &[3, 9])));
         let ds = load_idx_images(imgs.path(), Some(labs.path())).unwrap();
         assert_eq!((ds.n, ds.d), (2, 4));
         assert_eq!(ds.item_shape, vec![1, 2, 2]);
@@ -344,12 +345,12 @@ mod tests {
 
     #[test]
     fn image_and_label_shape_errors() {
-        let flat = TempPath::with_bytes("flat.idx", &idx_bytes(8, &[2, 4], &[0; 8]));
+        let flat = temp_file("flat.idx", &idx_bytes(8, &[2, 4], &[0; 8]));
         let e = load_idx_images(flat.path(), None).unwrap_err();
         assert!(e.to_string().contains("3 dimensions"), "{e}");
 
-        let imgs = TempPath::with_bytes("i3.idx", &idx_bytes(8, &[2, 2, 2], &[0; 8]));
-        let labs = TempPath::with_bytes("l3.idx", &idx_bytes(8, &[3], &[0; 3]));
+        let imgs = temp_file("i3.idx", &idx_bytes(8, &[2, 2, 2], &[0; 8]));
+        let labs = temp_file("l3.idx", &idx_bytes(8, &[3], &[0; 3]));
         let e = load_idx_images(imgs.path(), Some(labs.path())).unwrap_err();
         let msg = e.to_string();
         assert!(msg.starts_with(&labs.path().display().to_string()), "{msg}");

@@ -72,7 +72,8 @@ pub fn load_mnist_dir(dir: &Path, split: Split, name: &str) -> Result<Dataset, D
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{TempPath, gzip};
+    use crate::testutil::gzip;
+    use tempfile::tempdir;
 
     fn idx_bytes(dims: &[u32], data: &[u8]) -> Vec<u8> {
         let mut v = vec![0, 0, 8, dims.len() as u8];
@@ -85,8 +86,7 @@ mod tests {
 
     #[test]
     fn loads_either_naming() {
-        let dir = TempPath::new("mnistdir");
-        std::fs::create_dir(dir.path()).unwrap();
+        let dir = tempdir().unwrap();
         // Test split uncompressed, train split gzip-compressed.
         let imgs = idx_bytes(&[3, 2, 2], &[0, 255, 0, 255, 10, 20, 30, 40, 1, 1, 1, 1]);
         let labs = idx_bytes(&[3], &[4, 5, 6]);
@@ -113,8 +113,7 @@ mod tests {
 
     #[test]
     fn missing_files_named() {
-        let dir = TempPath::new("emptydir");
-        std::fs::create_dir(dir.path()).unwrap();
+        let dir = tempdir().unwrap();
         let e = load_mnist_dir(dir.path(), Split::Train, "x").unwrap_err();
         let msg = e.to_string();
         assert!(msg.contains("train-images-idx3-ubyte.gz"), "{msg}");

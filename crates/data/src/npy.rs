@@ -232,7 +232,7 @@ pub(crate) fn dataset_from_array(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::TempPath;
+    use crate::testutil::temp_file;
 
     fn format_offset(e: &DataError) -> u64 {
         match e {
@@ -270,7 +270,7 @@ mod tests {
             assert_eq!((10 + header_len) % 64, 0);
             assert_eq!(buf[10 + header_len - 1], b'\n');
             assert_eq!(buf.len(), 10 + header_len + 4 * count);
-            let t = TempPath::with_bytes("rt.npy", &buf);
+            let t = temp_file("rt.npy", &buf);
             let (s, d) = read_npy_f32(t.path()).unwrap();
             assert_eq!(s, shape);
             assert_eq!(d, data);
@@ -289,7 +289,7 @@ mod tests {
         let data: Vec<u8> = vals.iter().flat_map(|v| v.to_le_bytes()).collect();
         let header = "{ 'shape':(2,2) , 'descr':'<f8','fortran_order' : False }\n";
         for version in [1, 2, 3] {
-            let t = TempPath::with_bytes("f8.npy", &raw_npy(version, header, &data));
+            let t = temp_file("f8.npy", &raw_npy(version, header, &data));
             let (s, d) = read_npy_f32(t.path()).unwrap();
             assert_eq!(s, vec![2, 2]);
             let expect: Vec<f32> = vals.iter().map(|&v| v as f32).collect();
@@ -300,7 +300,7 @@ mod tests {
     #[test]
     fn truncated_data_offset() {
         let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n";
-        let t = TempPath::with_bytes("tr.npy", &raw_npy(1, header, &f4_bytes(&[0.0; 5])));
+        let t = temp_file("tr.npy", &raw_npy(1, header, &f4_bytes(&[0.0; 5])));
         let e = read_npy_f32(t.path()).unwrap_err();
         let file_len = 10 + header.len() + 20;
         assert_eq!(format_offset(&e), file_len as u64);
@@ -315,22 +315,22 @@ mod tests {
     #[test]
     fn trailing_data_rejected() {
         let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }\n";
-        let t = TempPath::with_bytes("tl.npy", &raw_npy(1, header, &f4_bytes(&[0.0; 3])));
+        let t = temp_file("tl.npy", &raw_npy(1, header, &f4_bytes(&[0.0; 3])));
         let e = read_npy_f32(t.path()).unwrap_err();
         assert_eq!(format_offset(&e), (10 + header.len() + 8) as u64);
     }
 
     #[test]
     fn bad_magic_version_and_length() {
-        let t = TempPath::with_bytes("m.npy", b"\x93NUMPX\x01\x00");
+        let t = temp_file("m.npy", b"\x93NUMPX\x01\x00");
         assert_eq!(format_offset(&read_npy_f32(t.path()).unwrap_err()), 0);
-        let t = TempPath::with_bytes("v.npy", b"\x93NUMPY\x04\x00\x00\x00");
+        let t = temp_file("v.npy", b"\x93NUMPY\x04\x00\x00\x00");
         let e = read_npy_f32(t.path()).unwrap_err();
         assert_eq!(format_offset(&e), 6);
         assert!(e.to_string().contains("found 4.0"), "{e}");
-        let t = TempPath::with_bytes("l.npy", b"\x93NUMPY\x02\x00\x01");
+        let t = temp_file("l.npy", b"\x93NUMPY\x02\x00\x01");
         assert_eq!(format_offset(&read_npy_f32(t.path()).unwrap_err()), 8);
-        let t = TempPath::with_bytes("h.npy", b"\x93NUMPY\x01\x00\x40\x00{'descr'");
+        let t = temp_file("h.npy", b"\x93NUMPY\x01\x00\x40\x00{'descr'");
         let e = read_npy_f32(t.path()).unwrap_err();
         assert_eq!(format_offset(&e), 18);
         assert!(e.to_string().contains("header of 64 bytes"), "{e}");
@@ -339,7 +339,7 @@ mod tests {
     #[test]
     fn fortran_order_rejected() {
         let header = "{'descr': '<f4', 'fortran_order': True, 'shape': (1,), }\n";
-        let t = TempPath::with_bytes("fo.npy", &raw_npy(1, header, &f4_bytes(&[1.0])));
+        let t = temp_file("fo.npy", &raw_npy(1, header, &f4_bytes(&[1.0])));
         let e = read_npy_f32(t.path()).unwrap_err();
         assert_eq!(format_offset(&e), 10 + header.find("True").unwrap() as u64);
         assert!(e.to_string().contains("fortran_order"), "{e}");
@@ -350,7 +350,7 @@ mod tests {
         for (descr, word) in [(">f4", "big-endian"), ("<i4", "'<f4' or '<f8'")] {
             let header =
                 format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': (1,), }}\n");
-            let t = TempPath::with_bytes("be.npy", &raw_npy(2, &header, &[0; 4]));
+            let t = temp_file("be.npy", &raw_npy(2, &header, &[0; 4]));
             let e = read_npy_f32(t.path()).unwrap_err();
             // Version 2 header text starts at 12; the value at its position 10.
             assert_eq!(format_offset(&e), 12 + 10);
@@ -361,7 +361,7 @@ mod tests {
     #[test]
     fn header_syntax_error_offset() {
         let header = "{'descr': '<f4', 'fortran_order': Nope, 'shape': (1,), }\n";
-        let t = TempPath::with_bytes("sx.npy", &raw_npy(1, header, &f4_bytes(&[1.0])));
+        let t = temp_file("sx.npy", &raw_npy(1, header, &f4_bytes(&[1.0])));
         let e = read_npy_f32(t.path()).unwrap_err();
         assert_eq!(format_offset(&e), 10 + header.find("Nope").unwrap() as u64);
     }
@@ -370,7 +370,7 @@ mod tests {
     fn dataset_from_2d_and_higher_ranks() {
         let mut buf = Vec::new();
         encode_npy_f32(&mut buf, &[3, 2], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
-        let t = TempPath::with_bytes("ds.npy", &buf);
+        let t = temp_file("ds.npy", &buf);
         let ds = load_npy_dataset(t.path()).unwrap();
         assert_eq!((ds.n, ds.d), (3, 2));
         assert_eq!(ds.item_shape, vec![2]);
@@ -380,7 +380,7 @@ mod tests {
         buf.clear();
         let vals: Vec<f32> = (0..8).map(|i| i as f32).collect();
         encode_npy_f32(&mut buf, &[2, 1, 2, 2], &vals).unwrap();
-        let t = TempPath::with_bytes("ds4.npy", &buf);
+        let t = temp_file("ds4.npy", &buf);
         let ds = load_npy_dataset(t.path()).unwrap();
         assert_eq!((ds.n, ds.d), (2, 4));
         assert_eq!(ds.item_shape, vec![1, 2, 2]);
@@ -388,7 +388,7 @@ mod tests {
 
         buf.clear();
         encode_npy_f32(&mut buf, &[4], &[0.0; 4]).unwrap();
-        let t = TempPath::with_bytes("ds1.npy", &buf);
+        let t = temp_file("ds1.npy", &buf);
         let e = load_npy_dataset(t.path()).unwrap_err();
         assert_eq!(format_offset(&e), 10);
         assert!(e.to_string().contains("2-D"), "{e}");
@@ -397,14 +397,14 @@ mod tests {
         // overflows.
         let header =
             "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4294967296, 4294967296), }\n";
-        let t = TempPath::with_bytes("huge.npy", &raw_npy(1, header, &[]));
+        let t = temp_file("huge.npy", &raw_npy(1, header, &[]));
         let e = load_npy_dataset(t.path()).unwrap_err();
         assert_eq!(format_offset(&e), 10);
         assert!(e.to_string().contains("fits in memory"), "{e}");
 
         buf.clear();
         encode_npy_f32(&mut buf, &[2, 2], &[0.0, 1.0, f32::NAN, 0.0]).unwrap();
-        let t = TempPath::with_bytes("nan.npy", &buf);
+        let t = temp_file("nan.npy", &buf);
         let e = load_npy_dataset(t.path()).unwrap_err();
         assert!(e.to_string().contains("row 1, column 0"), "{e}");
     }

@@ -28,32 +28,11 @@ const LOCAL_LEN: usize = 30;
 /// The end record may be followed by a comment of up to 65535 bytes.
 const MAX_COMMENT: usize = 0xFFFF;
 
-/// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), the checksum ZIP
-/// stores per member; the table is built at compile time.
-const CRC_TABLE: [u32; 256] = {
-    let mut table = [0u32; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut c = i as u32;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 1 != 0 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-            k += 1;
-        }
-        table[i] = c;
-        i += 1;
-    }
-    table
-};
-
+/// CRC-32 (IEEE 802.3), the checksum ZIP stores per member.
 pub(crate) fn crc32(bytes: &[u8]) -> u32 {
-    !bytes.iter().fold(!0u32, |c, &b| {
-        CRC_TABLE[usize::from((c as u8) ^ b)] ^ (c >> 8)
-    })
+    let mut c = flate2::Crc::new();
+    c.update(bytes);
+    c.sum()
 }
 
 fn u16_at(b: &[u8], at: usize) -> Option<u16> {
@@ -473,7 +452,7 @@ pub fn load_npz_dataset(path: &Path, key: Option<&str>) -> Result<Dataset, DataE
 mod tests {
     use super::*;
     use crate::npy::encode_npy_f32;
-    use crate::testutil::TempPath;
+    use crate::testutil::temp_file;
     use std::io::Write;
 
     /// How the test writer stores a member.
@@ -574,6 +553,10 @@ mod tests {
     fn crc32_check_value() {
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
         assert_eq!(crc32(b""), 0);
+        assert_eq!(
+            crc32(b"The quick brown fox jumps over the lazy dog"),
+            0x414F_A339
+        );
     }
 
     #[test]
@@ -583,7 +566,7 @@ mod tests {
             ("y.npy", npy(&[2, 1, 2, 2], &ramp(8)), Store::Deflated),
             ("z.npy", npy(&[4], &ramp(4)), Store::NumpyStyle),
         ]);
-        let t = TempPath::with_bytes("a.npz", &bytes);
+        let t = temp_file("a.npz", &bytes);
         assert_eq!(npz_keys(t.path()).unwrap(), vec!["x", "y", "z"]);
         assert_eq!(
             read_npz_f32(t.path(), Some("x")).unwrap(),
@@ -612,14 +595,14 @@ mod tests {
 
     #[test]
     fn key_selection_and_listing() {
-        let one = TempPath::with_bytes(
+        let one = temp_file(
             "one.npz",
             &zip(&[("arr_0.npy", npy(&[2, 2], &ramp(4)), Store::Deflated)]),
         );
         assert_eq!(read_npz_f32(one.path(), None).unwrap().1, ramp(4));
         assert_eq!(load_npz_dataset(one.path(), None).unwrap().n, 2);
 
-        let two = TempPath::with_bytes(
+        let two = temp_file(
             "two.npz",
             &zip(&[
                 ("a.npy", npy(&[1, 1], &[1.0]), Store::Stored),
@@ -634,7 +617,7 @@ mod tests {
         assert!(e.contains("\"c\"") && e.contains(r#"["a", "b"]"#), "{e}");
         assert_eq!(read_npz_f32(two.path(), Some("b")).unwrap().1, vec![2.0]);
 
-        let empty = TempPath::with_bytes("empty.npz", &zip(&[]));
+        let empty = temp_file("empty.npz", &zip(&[]));
         assert!(npz_keys(empty.path()).unwrap().is_empty());
         let e = read_npz_f32(empty.path(), None).unwrap_err().to_string();
         assert!(e.contains("holds 0 arrays"), "{e}");
@@ -642,14 +625,14 @@ mod tests {
 
     #[test]
     fn bad_magic_and_truncation() {
-        let t = TempPath::with_bytes("m.npz", b"\x93NUMPY not a zip");
+        let t = temp_file("m.npz", b"\x93NUMPY not a zip");
         let e = read_npz_f32(t.path(), None).unwrap_err();
         assert_eq!(format_offset(&e), 0);
         assert!(e.to_string().contains("m.npz"), "{e}");
 
         let full = zip(&[("x.npy", npy(&[2, 2], &ramp(4)), Store::Stored)]);
         let cut = &full[..full.len() - 10];
-        let t = TempPath::with_bytes("cut.npz", cut);
+        let t = temp_file("cut.npz", cut);
         let e = npz_keys(t.path()).unwrap_err();
         assert_eq!(format_offset(&e), cut.len() as u64);
         assert!(e.to_string().contains("cut.npz") && e.to_string().contains("truncated"));
@@ -660,7 +643,7 @@ mod tests {
         for off in [20, 24] {
             bytes[cd_at + off..cd_at + off + 4].copy_from_slice(&10_000u32.to_le_bytes());
         }
-        let t = TempPath::with_bytes("short.npz", &bytes);
+        let t = temp_file("short.npz", &bytes);
         assert_eq!(npz_keys(t.path()).unwrap(), vec!["x"]);
         let e = read_npz_f32(t.path(), Some("x")).unwrap_err();
         assert_eq!(format_offset(&e), bytes.len() as u64);
@@ -678,7 +661,7 @@ mod tests {
         let data_at = LOCAL_LEN + "x.npy".len();
         let last_value = data_at + member.len() - 1;
         bytes[last_value] ^= 0x01;
-        let t = TempPath::with_bytes("crc.npz", &bytes);
+        let t = temp_file("crc.npz", &bytes);
         let e = read_npz_f32(t.path(), None).unwrap_err();
         assert_eq!(format_offset(&e), data_at as u64);
         let msg = e.to_string();
@@ -695,7 +678,7 @@ mod tests {
         let mut member = npy(&[2, 2], &ramp(4));
         member[6] = 9; // version 9.0
         let bytes = zip(&[("bad.npy", member.clone(), Store::Stored)]);
-        let t = TempPath::with_bytes("v.npz", &bytes);
+        let t = temp_file("v.npz", &bytes);
         let e = read_npz_f32(t.path(), None).unwrap_err();
         let data_at = LOCAL_LEN + "bad.npy".len();
         assert_eq!(format_offset(&e), (data_at + 6) as u64);
@@ -708,7 +691,7 @@ mod tests {
 
         // Deflated: the offset is within the decompressed member.
         let bytes = zip(&[("bad.npy", member, Store::Deflated)]);
-        let t = TempPath::with_bytes("vd.npz", &bytes);
+        let t = temp_file("vd.npz", &bytes);
         let e = read_npz_f32(t.path(), None).unwrap_err();
         assert_eq!(format_offset(&e), 6);
         assert!(e.to_string().contains("decompressed"), "{e}");
@@ -721,20 +704,20 @@ mod tests {
 
         let mut enc = base.clone();
         enc[cd_at + 8] |= 1;
-        let t = TempPath::with_bytes("enc.npz", &enc);
+        let t = temp_file("enc.npz", &enc);
         let e = npz_keys(t.path()).unwrap_err();
         assert_eq!(format_offset(&e), (cd_at + 8) as u64);
         assert!(e.to_string().contains("encrypt"), "{e}");
 
         let mut z64 = base.clone();
         z64[cd_at + 20..cd_at + 24].copy_from_slice(&u32::MAX.to_le_bytes());
-        let t = TempPath::with_bytes("z64.npz", &z64);
+        let t = temp_file("z64.npz", &z64);
         let e = npz_keys(t.path()).unwrap_err();
         assert!(e.to_string().contains("ZIP64"), "{e}");
 
         let mut m = base;
         m[cd_at + 10] = 12;
-        let t = TempPath::with_bytes("bz.npz", &m);
+        let t = temp_file("bz.npz", &m);
         let e = read_npz_f32(t.path(), None).unwrap_err();
         assert_eq!(format_offset(&e), (cd_at + 10) as u64);
         assert!(e.to_string().contains("found 12 (bzip2)"), "{e}");
@@ -747,7 +730,7 @@ mod tests {
         for b in &mut bytes[data_at..data_at + 8] {
             *b = 0xFF;
         }
-        let t = TempPath::with_bytes("def.npz", &bytes);
+        let t = temp_file("def.npz", &bytes);
         let e = read_npz_f32(t.path(), None).unwrap_err();
         assert_eq!(format_offset(&e), data_at as u64);
         assert!(e.to_string().contains("def.npz"), "{e}");

@@ -148,7 +148,7 @@ pub fn load_png_folder(dir: &Path) -> Result<Dataset, DataError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::TempPath;
+    use tempfile::{TempDir, tempdir};
 
     fn encode(w: u32, h: u32, color: ColorType, depth: BitDepth, data: &[u8]) -> Vec<u8> {
         encode_with(w, h, color, depth, data, |_| {})
@@ -174,9 +174,8 @@ mod tests {
         out
     }
 
-    fn folder(files: &[(&str, Vec<u8>)]) -> TempPath {
-        let dir = TempPath::new("pngdir");
-        std::fs::create_dir(dir.path()).unwrap();
+    fn folder(files: &[(&str, Vec<u8>)]) -> TempDir {
+        let dir = tempdir().unwrap();
         for (name, bytes) in files {
             std::fs::write(dir.path().join(name), bytes).unwrap();
         }
@@ -318,8 +317,8 @@ mod tests {
         assert!(e.contains(&dir.path().display().to_string()), "{e}");
         assert!(e.contains("no .png files"), "{e}");
 
-        let missing = TempPath::new("no-such-dir");
-        let e = load_png_folder(missing.path()).unwrap_err();
+        let tmp = tempdir().unwrap();
+        let e = load_png_folder(&tmp.path().join("no-such-dir")).unwrap_err();
         assert!(matches!(e, DataError::Io { .. }), "{e}");
     }
 }

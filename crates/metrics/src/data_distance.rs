@@ -2,7 +2,9 @@
 //! memorisation, Chen et al.'s denoising jump), computed from exact nearest
 //! neighbours found elsewhere. x_n: states, r_n = D(x_n; sigma_n).
 
-use crate::vec::{distance, norm, norm32};
+pub use crate::columns::Columns;
+use crate::columns::gather;
+use crate::vec::{distance, nanmax, norm, norm32};
 use geotraj_data::{Dataset, Nearest};
 use geotraj_sampling::Trajectories;
 use rayon::prelude::*;
@@ -42,9 +44,6 @@ pub struct DataInputs<'a> {
     /// A final sample with d1/d2 below this is memorised.
     pub memorised_ratio: f64,
 }
-
-/// Per-step columns (n x (steps + 1) each) and per-trajectory columns.
-pub type Columns = (Vec<(&'static str, Vec<f64>)>, Vec<(&'static str, Vec<f64>)>);
 
 /// One trajectory's step values (by column) and trajectory values.
 fn one(inp: &DataInputs, i: usize) -> (Vec<Vec<f64>>, Vec<f64>) {
@@ -92,7 +91,7 @@ fn one(inp: &DataInputs, i: usize) -> (Vec<Vec<f64>>, Vec<f64>) {
         last.d2,
         ratio,
         f64::from(u8::from(ratio < inp.memorised_ratio)),
-        crate::nanmax(&bound),
+        nanmax(&bound),
         min_nu,
         max_nu,
     ];
@@ -105,7 +104,7 @@ pub fn data_measures(inp: &DataInputs) -> Columns {
     let points = t.steps() + 1;
     assert_eq!(inp.states.len(), t.n * points, "one Nearest per state");
     let each: Vec<_> = (0..t.n).into_par_iter().map(|i| one(inp, i)).collect();
-    crate::trajectory::gather(&each, DATA_STEP_COLUMNS, DATA_TRAJECTORY_COLUMNS)
+    gather(&each, DATA_STEP_COLUMNS, DATA_TRAJECTORY_COLUMNS)
 }
 
 /// The Gaussian mean shift m_sigma(x) = sum_i w_i y_i, w = softmax(-|x - y_i|^2 / 2 sigma^2),

@@ -4,6 +4,7 @@
 //! Wasserstein-2).
 
 pub mod bands;
+mod columns;
 pub mod data_distance;
 pub mod geometry;
 pub mod linalg;
@@ -17,5 +18,5 @@ pub use data_distance::{DataInputs, data_measures, identity_errors, mean_shift};
 pub use geometry::{PathGeometry, path_geometry};
 pub use lowdim::{TrajectoryPca, joint_view3d, trajectory_pca, view3d};
 pub use quality::{FeatureStats, Pca, frechet_distance, sliced_w2};
-pub use trajectory::{Measures, measure, nanmax};
-pub use vec::distance;
+pub use trajectory::{Measures, measure};
+pub use vec::{distance, nanmax};

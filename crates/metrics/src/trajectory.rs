@@ -2,7 +2,9 @@
 //! x_n: states (x_0 noise, x_N final); r_n = D(x_n; sigma_n) for n < N;
 //! eps_n = (x_n - r_n) / sigma_n.
 
+use crate::columns::{Columns, gather};
 use crate::geometry::path_geometry;
+pub use crate::vec::nanmax;
 use crate::vec::{diff, distance, dot, norm, norm32};
 use crate::{Band, band};
 use geotraj_records::Table;
@@ -59,14 +61,6 @@ pub const TRAJECTORY_COLUMNS: &[&str] = &[
     "monotone_share",
     "denoised_monotone_share",
 ];
-
-/// The largest finite value, NaN when there is none.
-pub fn nanmax(v: &[f64]) -> f64 {
-    v.iter()
-        .copied()
-        .filter(|x| x.is_finite())
-        .fold(f64::NAN, f64::max)
-}
 
 /// Share of consecutive steps over which a distance to the end does not grow
 /// (Chen et al., Obs. 2: the denoising trajectory's falls monotonically).
@@ -166,33 +160,6 @@ fn one(t: &Trajectories, i: usize) -> (Vec<Vec<f64>>, Vec<f64>) {
     (step_cols, traj_vals)
 }
 
-/// Per-trajectory results (step columns, trajectory values) gathered into
-/// named columns: step columns trajectory-major.
-pub(crate) fn gather(
-    each: &[(Vec<Vec<f64>>, Vec<f64>)],
-    step_names: &[&'static str],
-    traj_names: &[&'static str],
-) -> crate::data_distance::Columns {
-    let step = step_names
-        .iter()
-        .enumerate()
-        .map(|(c, &name)| {
-            (
-                name,
-                each.iter()
-                    .flat_map(|(cols, _)| cols[c].iter().copied())
-                    .collect(),
-            )
-        })
-        .collect();
-    let traj = traj_names
-        .iter()
-        .enumerate()
-        .map(|(c, &name)| (name, each.iter().map(|(_, v)| v[c]).collect()))
-        .collect();
-    (step, traj)
-}
-
 /// Measures every trajectory of a run, in parallel over trajectories.
 pub fn measure(t: &Trajectories) -> Measures {
     let points = t.steps() + 1;
@@ -211,7 +178,7 @@ pub fn measure(t: &Trajectories) -> Measures {
 
 impl Measures {
     /// Adds columns computed elsewhere (e.g. [`crate::data_measures`]).
-    pub fn extend(&mut self, (step, traj): crate::data_distance::Columns) {
+    pub fn extend(&mut self, (step, traj): Columns) {
         for (name, col) in &step {
             assert_eq!(col.len(), self.trajectories * self.points, "{name}");
         }

@@ -50,3 +50,11 @@ pub(crate) fn unit(a: &[f64]) -> Option<Vec<f64>> {
     let n = norm(a);
     (n > 0.0 && n.is_finite()).then(|| a.iter().map(|x| x / n).collect())
 }
+
+/// The largest finite value, NaN when there is none.
+pub fn nanmax(v: &[f64]) -> f64 {
+    v.iter()
+        .copied()
+        .filter(|x| x.is_finite())
+        .fold(f64::NAN, f64::max)
+}

@@ -244,13 +244,7 @@ impl Layout {
 mod tests {
     use super::*;
     use std::fs;
-
-    fn scratch(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("geotraj-plots-grid-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        dir
-    }
+    use tempfile::tempdir;
 
     fn grid(shape: [usize; 3], cols: usize, scale: usize) -> ImageGrid {
         ImageGrid {
@@ -312,13 +306,13 @@ mod tests {
         assert_eq!(pixel(&buf, 18, 8, 3), want(255));
         assert_eq!(pixel(&buf, 18, 3, 5), want(255));
 
-        let dir = scratch("grey");
+        let tmp = tempdir().unwrap();
+        let dir = tmp.path();
         let path = image_grid(&dir.join("grid"), &refs, &g).unwrap();
         assert_eq!(path, dir.join("grid.png"));
         assert_eq!(png_size(&path), (18, 12));
         // Only the target is left behind, no temporary sibling.
-        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
-        fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(fs::read_dir(dir).unwrap().count(), 1);
     }
 
     #[test]
@@ -343,11 +337,11 @@ mod tests {
         assert_eq!(pixel(&buf, 8, 5, 6), [255, 255, 255]);
         assert_eq!(pixel(&buf, 8, 5, 7), [255, 255, 255]);
 
-        let dir = scratch("rgb");
+        let tmp = tempdir().unwrap();
+        let dir = tmp.path();
         let path = image_grid(&dir.join("grid.v2"), &refs, &g).unwrap();
         assert_eq!(path, dir.join("grid.v2.png"));
         assert_eq!(png_size(&path), (8, 10));
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -363,21 +357,23 @@ mod tests {
         // "D(x_n)" is wider than "x_n"; both fit in the margin.
         assert!(l.left > 30 && l.top > 10, "{l:?}");
         assert_eq!(l.width, l.left + 2 + 2 * 34);
-        let dir = scratch("labels");
+        let tmp = tempdir().unwrap();
+        let dir = tmp.path();
         let path = image_grid(&dir.join("grid"), &refs, &g).unwrap();
         assert_eq!(
             png_size(&path),
             (l.width as u32, l.height as u32),
             "the file has the laid-out size"
         );
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn bad_input_is_an_error_naming_what_was_expected() {
         let im = [0.0f32; 4];
         let short = [0.0f32; 3];
-        let dir = scratch("bad");
+        let tmp = tempdir().unwrap();
+        // A directory that does not exist yet: a failed write must not create it.
+        let dir = tmp.path().join("out");
         let err = |images: &[&[f32]], g: ImageGrid| {
             let e = image_grid(&dir.join("bad"), images, &g).unwrap_err();
             assert!(matches!(e, PlotError::Data(_)), "{e:?}");

@@ -1,32 +1,16 @@
 //! End-to-end tests: render real files under the temp dir and inspect bytes.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use plotters::prelude::{BitMapBackend, IntoDrawingArea, IntoLogRange, SVGBackend};
+use tempfile::{TempDir, tempdir};
 
 use crate::data::{MIN_SHADE, equal_aspect, prepare};
 use crate::draw::{arrowhead, chart_builder, heat_colour, plot_size};
 use crate::{
     Band, Figure, Heatmap, Lines, PlotError, Scatter, histogram2d, linear_edges, log_edges, render,
 };
-
-/// A scratch directory unique to this process and test, removed on drop
-/// (also when the test panics).
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir =
-            std::env::temp_dir().join(format!("geotraj-plots-test-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        Scratch(dir)
-    }
-
-    fn files(&self) -> Vec<String> {
-        list(&self.0)
-    }
-}
 
 /// Sorted file names in `dir`; none if it does not exist.
 fn list(dir: &Path) -> Vec<String> {
@@ -38,12 +22,6 @@ fn list(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
 }
 
 /// σ from 80 down to 0.002, log-spaced.
@@ -122,8 +100,8 @@ fn svg_text_x(svg: &str, label: &str) -> f64 {
 
 #[test]
 fn renders_reversed_log_x_bands_to_png_and_svg() {
-    let dir = Scratch::new("bands");
-    let stem = dir.0.join("nested").join("deviation");
+    let dir = tempdir().unwrap();
+    let stem = dir.path().join("nested").join("deviation");
     let paths = render(&sigma_figure(), &stem).unwrap();
     assert_eq!(
         paths,
@@ -145,24 +123,24 @@ fn renders_reversed_log_x_bands_to_png_and_svg() {
 
     // Only the two outputs remain: temporaries were renamed away.
     assert_eq!(
-        list(&dir.0.join("nested")),
+        list(&dir.path().join("nested")),
         vec!["deviation.png", "deviation.svg"]
     );
 }
 
 #[test]
 fn unreversed_axis_increases_left_to_right() {
-    let dir = Scratch::new("forward");
+    let dir = tempdir().unwrap();
     let mut fig = sigma_figure();
     fig.reverse_x = false;
-    let paths = render(&fig, &dir.0.join("f")).unwrap();
+    let paths = render(&fig, &dir.path().join("f")).unwrap();
     let svg = fs::read_to_string(&paths[1]).unwrap();
     assert!(svg_text_x(&svg, "10") > svg_text_x(&svg, "0.01"));
 }
 
 #[test]
 fn renders_linear_scatter() {
-    let dir = Scratch::new("scatter");
+    let dir = tempdir().unwrap();
     let n = 500;
     let (mut x, mut y) = (Vec::new(), Vec::new());
     for i in 0..n {
@@ -189,7 +167,7 @@ fn renders_linear_scatter() {
         ],
         ..Figure::default()
     };
-    let stem = dir.0.join("samples.v2");
+    let stem = dir.path().join("samples.v2");
     let paths = render(&fig, &stem).unwrap();
     // Dots in the stem are kept, not treated as an extension.
     assert!(paths[0].ends_with("samples.v2.png"));
@@ -201,7 +179,7 @@ fn renders_linear_scatter() {
 
 #[test]
 fn skips_nan_and_non_positive_values_on_log_axes() {
-    let dir = Scratch::new("skips");
+    let dir = tempdir().unwrap();
     let x = vec![10.0, 5.0, 0.0, -1.0, 1.0, f64::NAN, 0.1, 0.01];
     let mid = vec![1.0, f64::NAN, 2.0, 3.0, 0.5, 0.4, -0.3, 0.2];
     let fig = Figure {
@@ -218,13 +196,13 @@ fn skips_nan_and_non_positive_values_on_log_axes() {
         }],
         ..Figure::default()
     };
-    let paths = render(&fig, &dir.0.join("gaps")).unwrap();
+    let paths = render(&fig, &dir.path().join("gaps")).unwrap();
     assert_eq!(png_size(&fs::read(&paths[0]).unwrap()), (1000, 650));
 }
 
 #[test]
 fn single_point_and_unlabelled_series_render() {
-    let dir = Scratch::new("single");
+    let dir = tempdir().unwrap();
     let fig = Figure {
         series: vec![Band {
             x: vec![3.0],
@@ -235,18 +213,19 @@ fn single_point_and_unlabelled_series_render() {
         }],
         ..Figure::default()
     };
-    render(&fig, &dir.0.join("one")).unwrap();
+    render(&fig, &dir.path().join("one")).unwrap();
     let mut log = fig.clone();
     log.log_x = true;
     log.log_y = true;
-    render(&log, &dir.0.join("one-log")).unwrap();
+    render(&log, &dir.path().join("one-log")).unwrap();
 }
 
-fn data_error(fig: &Figure, dir: &Scratch) -> String {
-    match render(fig, &dir.0.join("bad")) {
+fn data_error(fig: &Figure, dir: &TempDir) -> String {
+    match render(fig, &dir.path().join("bad")) {
         Err(PlotError::Data(msg)) => {
             // Nothing is written for a figure that cannot be drawn.
-            assert!(dir.files().is_empty(), "left files: {:?}", dir.files());
+            let left = list(dir.path());
+            assert!(left.is_empty(), "left files: {left:?}");
             msg
         }
         other => panic!("expected a data error, got {other:?}"),
@@ -255,7 +234,7 @@ fn data_error(fig: &Figure, dir: &Scratch) -> String {
 
 #[test]
 fn bad_figures_are_data_errors() {
-    let dir = Scratch::new("errors");
+    let dir = tempdir().unwrap();
 
     let empty = Figure {
         title: "nothing".into(),
@@ -336,10 +315,9 @@ fn bad_figures_are_data_errors() {
 
 #[test]
 fn unwritable_directory_is_an_io_error() {
-    let dir = Scratch::new("io");
-    fs::create_dir_all(&dir.0).unwrap();
+    let dir = tempdir().unwrap();
     // A regular file where the parent directory should be.
-    let blocker = dir.0.join("file");
+    let blocker = dir.path().join("file");
     fs::write(&blocker, b"x").unwrap();
     match render(&sigma_figure(), &blocker.join("fig")) {
         Err(PlotError::Io { path, .. }) => assert_eq!(path, blocker),
@@ -371,7 +349,7 @@ fn count(svg: &str, what: &str) -> usize {
 
 #[test]
 fn renders_a_figure_of_only_lines() {
-    let dir = Scratch::new("lines");
+    let dir = tempdir().unwrap();
     let fig = Figure {
         title: "Sampling trajectories".into(),
         x_label: "x₁".into(),
@@ -383,7 +361,7 @@ fn renders_a_figure_of_only_lines() {
         }],
         ..Figure::default()
     };
-    let paths = render(&fig, &dir.0.join("traj")).unwrap();
+    let paths = render(&fig, &dir.path().join("traj")).unwrap();
     assert_eq!(png_size(&fs::read(&paths[0]).unwrap()), (1000, 650));
     let svg = fs::read_to_string(&paths[1]).unwrap();
     assert!(svg.contains("trajectories"));
@@ -395,7 +373,7 @@ fn renders_a_figure_of_only_lines() {
         count(&svg, "<polyline")
     );
     assert!(svg.contains(r#"opacity="0.55""#));
-    assert_eq!(dir.files(), vec!["traj.png", "traj.svg"]);
+    assert_eq!(list(dir.path()), vec!["traj.png", "traj.svg"]);
 }
 
 #[test]
@@ -444,14 +422,14 @@ fn nan_breaks_a_path_and_only_real_heads_get_arrows() {
     assert!(prep.lines[0].heads.is_empty());
     assert_eq!(prep.lines[0].runs[0], vec![(1.0, 1.0)]);
 
-    let dir = Scratch::new("gappy-lines");
-    render(&fig, &dir.0.join("gappy")).unwrap();
-    render(&log, &dir.0.join("gappy-log")).unwrap();
+    let dir = tempdir().unwrap();
+    render(&fig, &dir.path().join("gappy")).unwrap();
+    render(&log, &dir.path().join("gappy-log")).unwrap();
 }
 
 #[test]
 fn arrows_render_one_head_per_drawable_segment() {
-    let dir = Scratch::new("arrows");
+    let dir = tempdir().unwrap();
     // A vector field on a grid; one zero-length vector has no direction.
     let mut paths = Vec::new();
     for i in 0..5 {
@@ -470,8 +448,8 @@ fn arrows_render_one_head_per_drawable_segment() {
         }],
         ..Figure::default()
     };
-    let with = render(&field(true), &dir.0.join("with")).unwrap();
-    let without = render(&field(false), &dir.0.join("without")).unwrap();
+    let with = render(&field(true), &dir.path().join("with")).unwrap();
+    let without = render(&field(false), &dir.path().join("without")).unwrap();
     assert_eq!(png_size(&fs::read(&with[0]).unwrap()), (1000, 650));
     let (a, b) = (
         fs::read_to_string(&with[1]).unwrap(),
@@ -488,7 +466,7 @@ fn arrows_render_one_head_per_drawable_segment() {
     log.log_x = true;
     log.log_y = true;
     log.reverse_x = true;
-    render(&log, &dir.0.join("log")).unwrap();
+    render(&log, &dir.path().join("log")).unwrap();
 }
 
 #[test]
@@ -534,13 +512,13 @@ fn lines_enter_the_axis_extents() {
     // 5% padding on the spans 10 and 6.
     assert!((prep.x.0 - -0.5).abs() < 1e-12 && (prep.x.1 - 10.5).abs() < 1e-12);
     assert!((prep.y.0 - -5.3).abs() < 1e-12 && (prep.y.1 - 1.3).abs() < 1e-12);
-    let dir = Scratch::new("extents");
-    render(&fig, &dir.0.join("e")).unwrap();
+    let dir = tempdir().unwrap();
+    render(&fig, &dir.path().join("e")).unwrap();
 }
 
 #[test]
 fn empty_line_groups_alone_are_data_errors() {
-    let dir = Scratch::new("empty-lines");
+    let dir = tempdir().unwrap();
     let hollow = Figure {
         lines: vec![Lines {
             label: "no paths".into(),
@@ -563,7 +541,7 @@ fn empty_line_groups_alone_are_data_errors() {
 
 #[test]
 fn unlabelled_line_group_has_no_legend_entry() {
-    let dir = Scratch::new("legend");
+    let dir = tempdir().unwrap();
     let fig = |label: &str| Figure {
         series: vec![band("band", &[1.0, 2.0, 3.0], |v| v, 0.1)],
         lines: vec![Lines {
@@ -574,7 +552,7 @@ fn unlabelled_line_group_has_no_legend_entry() {
         ..Figure::default()
     };
     let texts = |label: &str| {
-        let paths = render(&fig(label), &dir.0.join(format!("l{}", label.len()))).unwrap();
+        let paths = render(&fig(label), &dir.path().join(format!("l{}", label.len()))).unwrap();
         let svg = fs::read_to_string(&paths[1]).unwrap();
         (count(&svg, "<text"), count(&svg, "<polyline"))
     };
@@ -658,13 +636,13 @@ fn equal_aspect_gives_both_axes_the_same_scale() {
         (0.0, 1.0)
     );
 
-    let dir = Scratch::new("equal");
-    render(&fig, &dir.0.join("eq")).unwrap();
+    let dir = tempdir().unwrap();
+    render(&fig, &dir.path().join("eq")).unwrap();
     let mut log = fig.clone();
     log.log_x = true;
     log.log_y = true;
     log.lines[0].paths = vec![vec![(1.0, 1.0), (1e3, 10.0)]];
-    render(&log, &dir.0.join("eq-log")).unwrap();
+    render(&log, &dir.path().join("eq-log")).unwrap();
 }
 
 #[test]
@@ -895,8 +873,8 @@ fn heatmap_renders_beneath_an_overlaid_line() {
     // Both files are written; the SVG has one rect per non-empty cell plus
     // the legend's ramp (5 steps and a border), and the legend names the
     // heatmap with its maximum.
-    let dir = Scratch::new("heatmap");
-    let paths = render(&fig, &dir.0.join("error-model")).unwrap();
+    let dir = tempdir().unwrap();
+    let paths = render(&fig, &dir.path().join("error-model")).unwrap();
     assert_eq!(png_size(&fs::read(&paths[0]).unwrap()), (1000, 650));
     let svg = fs::read_to_string(&paths[1]).unwrap();
     assert!(svg.contains("trajectory states (max 100)"), "legend");
@@ -904,7 +882,7 @@ fn heatmap_renders_beneath_an_overlaid_line() {
     let cells = heat.counts.iter().filter(|&&c| c > 0.0).count();
     let mut bare = fig.clone();
     bare.heatmap = None;
-    let bare_paths = render(&bare, &dir.0.join("bare")).unwrap();
+    let bare_paths = render(&bare, &dir.path().join("bare")).unwrap();
     let bare_svg = fs::read_to_string(&bare_paths[1]).unwrap();
     assert_eq!(count(&svg, "<rect"), count(&bare_svg, "<rect") + cells + 6);
     // The line comes after every cell in drawing order.
@@ -956,7 +934,7 @@ fn heatmap_cells_shading_and_extent() {
     assert!((h.cells[0].shade - want).abs() < 1e-12 && want > linear);
 
     // A heatmap alone is a figure; all-zero counts draw an empty grid.
-    let dir = Scratch::new("heat-alone");
+    let dir = tempdir().unwrap();
     let alone = Figure {
         title: "alone".into(),
         heatmap: Some(Heatmap {
@@ -967,7 +945,7 @@ fn heatmap_cells_shading_and_extent() {
         ..Figure::default()
     };
     assert!(prepare(&alone).unwrap().heat.unwrap().cells.is_empty());
-    let paths = render(&alone, &dir.0.join("alone")).unwrap();
+    let paths = render(&alone, &dir.path().join("alone")).unwrap();
     let svg = fs::read_to_string(&paths[1]).unwrap();
     assert!(svg.contains("zeros (max 0)"));
     // Linear axes, not reversed, with log shading and a fractional maximum.
@@ -975,14 +953,14 @@ fn heatmap_cells_shading_and_extent() {
     let fh = frac.heatmap.as_mut().unwrap();
     fh.counts = vec![0.25, 2.5];
     fh.log_counts = true;
-    let paths = render(&frac, &dir.0.join("frac")).unwrap();
+    let paths = render(&frac, &dir.path().join("frac")).unwrap();
     let svg = fs::read_to_string(&paths[1]).unwrap();
     assert!(svg.contains("zeros (max 2.5, log shading)"));
 }
 
 #[test]
 fn invalid_heatmaps_are_data_errors() {
-    let dir = Scratch::new("heat-errors");
+    let dir = tempdir().unwrap();
     let good = Heatmap {
         label: "grid".into(),
         x_edges: vec![1.0, 2.0, 3.0],

@@ -65,7 +65,7 @@ fn fill(file: File, write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::TempDir;
+    use tempfile::tempdir;
 
     fn dir_entries(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> = fs::read_dir(dir)
@@ -78,7 +78,7 @@ mod tests {
 
     #[test]
     fn creates_parent_and_writes() {
-        let tmp = TempDir::new("atomic_ok");
+        let tmp = tempdir().unwrap();
         let path = tmp.path().join("a/b/out.txt");
         atomic_write(&path, |w| w.write_all(b"hello")).unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "hello");
@@ -89,7 +89,7 @@ mod tests {
 
     #[test]
     fn failed_write_leaves_target_and_no_temp() {
-        let tmp = TempDir::new("atomic_fail");
+        let tmp = tempdir().unwrap();
         let path = tmp.path().join("keep.txt");
         fs::write(&path, "original").unwrap();
         let err = atomic_write(&path, |w| {

@@ -18,8 +18,8 @@ pub fn write_csv(table: &Table, path: &Path) -> Result<(), RecordsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::TempDir;
     use crate::{Column, write_table};
+    use tempfile::tempdir;
 
     #[test]
     fn header_and_floats_round_trip_through_text() {
@@ -41,7 +41,7 @@ mod tests {
             .with_i64("step", (0..n as i64).map(|i| i - 3).collect())
             .with_f64("x", xs.clone())
             .with_str("label", vec!["plain".to_string(); n]);
-        let tmp = TempDir::new("csv");
+        let tmp = tempdir().unwrap();
         let path = tmp.path().join("t.csv");
         write_csv(&table, &path).unwrap();
 
@@ -72,7 +72,7 @@ mod tests {
         let table = Table::new()
             .with_f64("x", vec![1.5, 2.5])
             .with_str("s", vec!["a,b".into(), "ü".into()]);
-        let tmp = TempDir::new("write_table");
+        let tmp = tempdir().unwrap();
         let dir = tmp.path().join("nested");
         let paths = write_table(&table, &dir, "summary").unwrap();
         assert_eq!(

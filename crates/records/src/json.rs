@@ -14,8 +14,8 @@ pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), RecordsE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::TempDir;
     use serde_json::json;
+    use tempfile::tempdir;
 
     #[test]
     fn pretty_output_parses_back() {
@@ -25,7 +25,7 @@ mod tests {
             "sigmas": [80.0, 0.002, 1e-300],
             "nested": {"ok": true, "none": null},
         });
-        let tmp = TempDir::new("json");
+        let tmp = tempdir().unwrap();
         let path = tmp.path().join("sub/config.json");
         write_json(&path, &value).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();

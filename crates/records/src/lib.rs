@@ -12,8 +12,6 @@ mod npy;
 mod parquet;
 mod stream;
 mod table;
-#[cfg(test)]
-mod test_util;
 
 use std::path::{Path, PathBuf};
 

@@ -19,11 +19,11 @@ pub fn write_npy(path: &Path, shape: &[usize], data: &[f32]) -> Result<(), Recor
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::TempDir;
+    use tempfile::tempdir;
 
     #[test]
     fn writes_npy_file() {
-        let tmp = TempDir::new("npy");
+        let tmp = tempdir().unwrap();
         let path = tmp.path().join("x.npy");
         let data: Vec<f32> = (0..6).map(|i| i as f32 * 0.5 - 1.0).collect();
         write_npy(&path, &[2, 3], &data).unwrap();
@@ -44,7 +44,7 @@ mod tests {
 
     #[test]
     fn shape_mismatch_names_file_and_writes_nothing() {
-        let tmp = TempDir::new("npy_bad");
+        let tmp = tempdir().unwrap();
         let path = tmp.path().join("bad.npy");
         let err = write_npy(&path, &[2, 2], &[1.0; 3]).unwrap_err();
         assert!(err.to_string().contains("bad.npy"));

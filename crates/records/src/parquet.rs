@@ -27,7 +27,7 @@ pub fn read_parquet(path: &Path) -> Result<Table, RecordsError> {
 mod tests {
     use super::*;
     use crate::Column;
-    use crate::test_util::TempDir;
+    use tempfile::tempdir;
 
     fn bits(c: Option<&Column>) -> Vec<u64> {
         match c {
@@ -79,7 +79,7 @@ mod tests {
             .with_i64("n", ints.clone())
             .with_str("label", strs.clone());
 
-        let tmp = TempDir::new("parquet");
+        let tmp = tempdir().unwrap();
         let path = tmp.path().join("t.parquet");
         write_parquet(&table, &path).unwrap();
         let back = read_parquet(&path).unwrap();
@@ -95,7 +95,7 @@ mod tests {
             .with_f64("x", vec![])
             .with_i64("n", vec![])
             .with_str("s", vec![]);
-        let tmp = TempDir::new("parquet_empty");
+        let tmp = tempdir().unwrap();
         let path = tmp.path().join("e.parquet");
         write_parquet(&table, &path).unwrap();
         assert_eq!(read_parquet(&path).unwrap(), table);
@@ -106,7 +106,7 @@ mod tests {
         let table = Table::new()
             .with_f64("x", vec![1.0])
             .with_f64("y", vec![1.0, 2.0]);
-        let tmp = TempDir::new("parquet_ragged");
+        let tmp = tempdir().unwrap();
         let path = tmp.path().join("r.parquet");
         let err = write_parquet(&table, &path).unwrap_err();
         assert!(matches!(err, RecordsError::Schema(_)));
@@ -117,7 +117,7 @@ mod tests {
 
     #[test]
     fn read_errors_name_the_file() {
-        let tmp = TempDir::new("parquet_bad");
+        let tmp = tempdir().unwrap();
         let missing = tmp.path().join("missing.parquet");
         assert!(
             read_parquet(&missing)

@@ -147,8 +147,8 @@ impl Drop for TableStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::TempDir;
     use crate::{Column, read_parquet};
+    use tempfile::tempdir;
 
     fn batch(start: i64, n: i64) -> Table {
         Table::new()
@@ -159,7 +159,7 @@ mod tests {
 
     #[test]
     fn batches_concatenate_in_both_files() {
-        let tmp = TempDir::new("stream_ok");
+        let tmp = tempdir().unwrap();
         let mut s = TableStream::new(tmp.path(), "t");
         for k in 0..3 {
             s.append(&batch(10 * k, 10)).unwrap();
@@ -183,7 +183,7 @@ mod tests {
 
     #[test]
     fn mismatched_batch_is_an_error_and_drop_leaves_nothing() {
-        let tmp = TempDir::new("stream_bad");
+        let tmp = tempdir().unwrap();
         {
             let mut s = TableStream::new(tmp.path(), "t");
             s.append(&batch(0, 4)).unwrap();
