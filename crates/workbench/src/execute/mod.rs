@@ -47,7 +47,8 @@ pub struct RunMeta {
 
 /// What the run kind's executor computed.
 pub enum Outcome {
-    Trajectory(TrajectoryOutcome),
+    // Boxed: it is far larger than the other outcomes.
+    Trajectory(Box<TrajectoryOutcome>),
     Sweep(SweepResult),
     Projection(ProjectionResult),
 }
@@ -65,7 +66,7 @@ impl Run {
     /// The trajectory run's outcome, if this is one.
     pub fn trajectories(&self) -> Option<&TrajectoryOutcome> {
         match &self.outcome {
-            Outcome::Trajectory(t) => Some(t),
+            Outcome::Trajectory(t) => Some(t.as_ref()),
             _ => None,
         }
     }
@@ -106,9 +107,12 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<Run> {
         learned: model.as_ref().map(|m| Arc::clone(&m.denoiser)),
     };
     let outcome = match &plan.kind {
-        RunKind::Trajectory(samplers) => {
-            Outcome::Trajectory(trajectory::run(&plan, samplers, &ctx, &noise_file)?)
-        }
+        RunKind::Trajectory(samplers) => Outcome::Trajectory(Box::new(trajectory::run(
+            &plan,
+            samplers,
+            &ctx,
+            &noise_file,
+        )?)),
         RunKind::Sweep(cells) => Outcome::Sweep(sweep::run_sweep(config, cells, &ctx)?),
         RunKind::Projection(p) => Outcome::Projection(projection::run_projection(
             config,

@@ -42,7 +42,7 @@ pub struct Model {
 /// Where the run's network is defined.
 enum Definition {
     /// A training file (this one, or denoiser.model's), shrunk in a quick run.
-    File(Config, PathBuf),
+    File(Box<Config>, PathBuf),
     /// denoiser.checkpoint alone: its own train.json says what it holds.
     Checkpoint(PathBuf),
 }
@@ -56,7 +56,7 @@ fn definition(plan: &Plan, config_path: &Path) -> anyhow::Result<Option<Definiti
         .any(|d| d.denoiser_kind(&config.denoiser) == DenoiserKind::Learned);
     if config.train.is_some() {
         return Ok(Some(Definition::File(
-            config.clone(),
+            Box::new(config.clone()),
             config_path.to_path_buf(),
         )));
     }
@@ -74,7 +74,7 @@ fn definition(plan: &Plan, config_path: &Path) -> anyhow::Result<Option<Definiti
                     path.display()
                 );
             }
-            Ok(Some(Definition::File(def, path.clone())))
+            Ok(Some(Definition::File(Box::new(def), path.clone())))
         }
         (None, Some(dir)) => Ok(Some(Definition::Checkpoint(dir.clone()))),
         (None, None) => bail!("a data set uses the learned denoiser, but nothing names a network"),

@@ -52,7 +52,7 @@ impl ScheduleConfig {
                 )
             })?;
             geotraj_sampling::schedule::validate(list)
-                .map_err(|e| bad(&format!("schedule.{}", e.key), e.message))?;
+                .map_err(|e| bad(format!("schedule.{}", e.key), e.message))?;
             return Ok(());
         }
         if self.sigmas.is_some() {
@@ -121,7 +121,7 @@ impl ScheduleConfig {
                     "sigma" => "offset_sigma",
                     k => k,
                 };
-                bad(&format!("schedule.{key}"), e.message)
+                bad(format!("schedule.{key}"), e.message)
             })
     }
 }
