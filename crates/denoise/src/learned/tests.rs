@@ -1,5 +1,3 @@
-use std::path::PathBuf;
-
 use burn::module::{Module, ModuleMapper, Param};
 use burn::tensor::{Device, Tensor};
 
@@ -59,23 +57,6 @@ fn mlp_spec(hidden: usize, steps: usize) -> TrainSpec {
             seed: 3,
             checkpoint_every: 0,
         },
-    }
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("geotraj-learned-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -230,8 +211,8 @@ fn loss_decreases_on_a_tiny_gmm() {
 #[test]
 fn checkpoint_round_trip_is_bit_exact_and_resume_repeats_training() {
     let rows = two_clusters(64);
-    let dir = TempDir::new("roundtrip");
-    let ck = dir.0.join("ck");
+    let dir = tempfile::tempdir().unwrap();
+    let ck = dir.path().join("ck");
     let spec = mlp_spec(16, 6);
     let mut unbroken = Trainer::new(spec.clone(), device());
     for _ in 0..6 {
@@ -266,8 +247,8 @@ fn checkpoint_round_trip_is_bit_exact_and_resume_repeats_training() {
 
 #[test]
 fn loading_weights_of_another_architecture_lists_the_mismatches() {
-    let dir = TempDir::new("mismatch");
-    let ck = dir.0.join("ck");
+    let dir = tempfile::tempdir().unwrap();
+    let ck = dir.path().join("ck");
     let t = Trainer::new(mlp_spec(16, 1), device());
     checkpoint::save(&t, &ck, &[]).unwrap();
     let wider = mlp_spec(32, 1).net;
@@ -298,7 +279,7 @@ fn loading_weights_of_another_architecture_lists_the_mismatches() {
         msg.contains("blocks.2.hidden.weight: in the config, missing from the file"),
         "{msg}"
     );
-    let missing = checkpoint::load_learned(&dir.0.join("none"), &wider, &device(), "x");
+    let missing = checkpoint::load_learned(&dir.path().join("none"), &wider, &device(), "x");
     assert!(
         missing
             .err()
