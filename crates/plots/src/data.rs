@@ -486,3 +486,446 @@ pub(crate) fn equal_aspect(
         (x, y)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::path::Path;
+
+    use plotters::prelude::{IntoDrawingArea, SVGBackend};
+    use tempfile::{TempDir, tempdir};
+
+    use super::{MIN_SHADE, equal_aspect, prepare};
+    use crate::draw::{chart_builder, plot_size};
+    use crate::test_util::{band, list, png_size, sigma_figure};
+    use crate::{Band, Figure, Heatmap, Lines, PlotError, Scatter, render};
+
+    fn data_error(fig: &Figure, dir: &TempDir) -> String {
+        match render(fig, &dir.path().join("bad")) {
+            Err(PlotError::Data(msg)) => {
+                // Nothing is written for a figure that cannot be drawn.
+                let left = list(dir.path());
+                assert!(left.is_empty(), "left files: {left:?}");
+                msg
+            }
+            other => panic!("expected a data error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn skips_nan_and_non_positive_values_on_log_axes() {
+        let dir = tempdir().unwrap();
+        let x = vec![10.0, 5.0, 0.0, -1.0, 1.0, f64::NAN, 0.1, 0.01];
+        let mid = vec![1.0, f64::NAN, 2.0, 3.0, 0.5, 0.4, -0.3, 0.2];
+        let fig = Figure {
+            title: "gaps".into(),
+            log_x: true,
+            log_y: true,
+            reverse_x: true,
+            series: vec![Band {
+                label: "gappy".into(),
+                lo: mid.clone(),
+                hi: mid.iter().map(|m| m * 1.5).collect(),
+                x,
+                mid,
+            }],
+            ..Figure::default()
+        };
+        let paths = render(&fig, &dir.path().join("gaps")).unwrap();
+        assert_eq!(png_size(&fs::read(&paths[0]).unwrap()), (1000, 650));
+    }
+
+    #[test]
+    fn bad_figures_are_data_errors() {
+        let dir = tempdir().unwrap();
+
+        let empty = Figure {
+            title: "nothing".into(),
+            ..Figure::default()
+        };
+        assert!(data_error(&empty, &dir).contains("nothing"));
+
+        let all_empty = Figure {
+            series: vec![Band {
+                label: "hollow".into(),
+                ..Band::default()
+            }],
+            points: vec![Scatter {
+                label: "void".into(),
+                ..Scatter::default()
+            }],
+            ..Figure::default()
+        };
+        let msg = data_error(&all_empty, &dir);
+        assert!(msg.contains("hollow") && msg.contains("void"), "{msg}");
+
+        let mut mismatched = sigma_figure();
+        mismatched.series[1].hi.pop();
+        let msg = data_error(&mismatched, &dir);
+        assert!(
+            msg.contains("Heun (9 steps)") && msg.contains("hi"),
+            "{msg}"
+        );
+
+        let mismatched_cloud = Figure {
+            points: vec![Scatter {
+                label: "lopsided".into(),
+                x: vec![1.0, 2.0],
+                y: vec![1.0],
+            }],
+            ..Figure::default()
+        };
+        assert!(data_error(&mismatched_cloud, &dir).contains("lopsided"));
+
+        let nan = Figure {
+            series: vec![Band {
+                label: "all nan".into(),
+                x: vec![1.0, 2.0],
+                mid: vec![f64::NAN, f64::INFINITY],
+                lo: vec![f64::NAN; 2],
+                hi: vec![f64::NAN; 2],
+            }],
+            ..Figure::default()
+        };
+        assert!(data_error(&nan, &dir).contains("all nan"));
+
+        let negative_on_log = Figure {
+            log_y: true,
+            points: vec![Scatter {
+                label: "below zero".into(),
+                x: vec![1.0, 2.0],
+                y: vec![-1.0, 0.0],
+            }],
+            ..Figure::default()
+        };
+        assert!(data_error(&negative_on_log, &dir).contains("below zero"));
+
+        let huge = Figure {
+            points: vec![Scatter {
+                label: "huge".into(),
+                x: vec![-f64::MAX, f64::MAX],
+                y: vec![0.0, 1.0],
+            }],
+            ..Figure::default()
+        };
+        data_error(&huge, &dir);
+
+        assert!(matches!(
+            render(&sigma_figure(), Path::new("/")),
+            Err(PlotError::Data(_))
+        ));
+    }
+
+    #[test]
+    fn nan_breaks_a_path_and_only_real_heads_get_arrows() {
+        let nan = f64::NAN;
+        let fig = Figure {
+            lines: vec![Lines {
+                label: "gappy".into(),
+                paths: vec![
+                    vec![
+                        (0.0, 0.0),
+                        (1.0, 1.0),
+                        (nan, 2.0),
+                        (3.0, 3.0),
+                        (4.0, f64::INFINITY),
+                        (5.0, 5.0),
+                    ],
+                    // The head is missing: no arrowhead anywhere on this path.
+                    vec![(6.0, 6.0), (7.0, 7.0), (8.0, nan)],
+                    vec![],
+                    vec![(nan, nan)],
+                ],
+                arrows: true,
+            }],
+            ..Figure::default()
+        };
+        let prep = prepare(&fig).unwrap();
+        let g = &prep.lines[0];
+        assert_eq!(
+            g.runs,
+            vec![
+                vec![(0.0, 0.0), (1.0, 1.0)],
+                vec![(3.0, 3.0)],
+                vec![(5.0, 5.0)],
+                vec![(6.0, 6.0), (7.0, 7.0)],
+            ]
+        );
+        assert_eq!(g.heads, vec![2]);
+
+        // Without arrows there are no heads; on a log axis non-positive points
+        // break the path too.
+        let mut log = fig.clone();
+        log.lines[0].arrows = false;
+        log.log_x = true;
+        let prep = prepare(&log).unwrap();
+        assert!(prep.lines[0].heads.is_empty());
+        assert_eq!(prep.lines[0].runs[0], vec![(1.0, 1.0)]);
+
+        let dir = tempdir().unwrap();
+        render(&fig, &dir.path().join("gappy")).unwrap();
+        render(&log, &dir.path().join("gappy-log")).unwrap();
+    }
+
+    #[test]
+    fn lines_enter_the_axis_extents() {
+        let fig = Figure {
+            points: vec![Scatter {
+                label: "cloud".into(),
+                x: vec![0.0, 1.0],
+                y: vec![0.0, 1.0],
+            }],
+            lines: vec![
+                Lines {
+                    label: "far".into(),
+                    paths: vec![vec![(0.5, 0.5), (10.0, -5.0)]],
+                    arrows: true,
+                },
+                // Empty groups are fine when something else is drawable.
+                Lines::default(),
+            ],
+            ..Figure::default()
+        };
+        let prep = prepare(&fig).unwrap();
+        // 5% padding on the spans 10 and 6.
+        assert!((prep.x.0 - -0.5).abs() < 1e-12 && (prep.x.1 - 10.5).abs() < 1e-12);
+        assert!((prep.y.0 - -5.3).abs() < 1e-12 && (prep.y.1 - 1.3).abs() < 1e-12);
+        let dir = tempdir().unwrap();
+        render(&fig, &dir.path().join("e")).unwrap();
+    }
+
+    #[test]
+    fn empty_line_groups_alone_are_data_errors() {
+        let dir = tempdir().unwrap();
+        let hollow = Figure {
+            lines: vec![Lines {
+                label: "no paths".into(),
+                ..Lines::default()
+            }],
+            points: vec![Scatter::default()],
+            ..Figure::default()
+        };
+        assert!(data_error(&hollow, &dir).contains("no paths"));
+        let nan = Figure {
+            lines: vec![Lines {
+                label: "nan paths".into(),
+                paths: vec![vec![(f64::NAN, 1.0)], vec![]],
+                arrows: true,
+            }],
+            ..Figure::default()
+        };
+        assert!(data_error(&nan, &dir).contains("nan paths"));
+    }
+
+    #[test]
+    fn equal_aspect_gives_both_axes_the_same_scale() {
+        crate::font::ensure_registered().unwrap();
+        let fig = Figure {
+            title: "equal".into(),
+            equal_aspect: true,
+            lines: vec![Lines {
+                label: "wide".into(),
+                paths: vec![vec![(-10.0, 0.0), (10.0, 1.0)]],
+                arrows: false,
+            }],
+            ..Figure::default()
+        };
+        let prep = prepare(&fig).unwrap();
+        let mut text = String::new();
+        let root = SVGBackend::with_string(&mut text, crate::SIZE).into_drawing_area();
+        let px = plot_size(&root, &fig).unwrap();
+        let (x, y) = equal_aspect(prep.x, prep.y, (false, false), px);
+        // x is the wide one: kept; y widened about its centre.
+        assert_eq!(x, prep.x);
+        assert!(y.0 < prep.y.0 && y.1 > prep.y.1);
+        assert!(((y.0 + y.1) / 2.0 - 0.5).abs() < 1e-12);
+        let chart = chart_builder(&root, &fig)
+            .build_cartesian_2d(x.0..x.1, y.0..y.1)
+            .unwrap();
+        let o = chart.backend_coord(&(0.0, 0.0));
+        let ex = chart.backend_coord(&(10.0, 0.0));
+        let ey = chart.backend_coord(&(0.0, 10.0));
+        assert!(
+            ((ex.0 - o.0) - (o.1 - ey.1)).abs() <= 1,
+            "{o:?} {ex:?} {ey:?}"
+        );
+
+        // The other way round, and in decades on log-log axes.
+        let (x, y) = equal_aspect((0.0, 1.0), (0.0, 10.0), (false, false), (800.0, 400.0));
+        assert_eq!(y, (0.0, 10.0));
+        assert!((x.1 - x.0 - 20.0).abs() < 1e-9 && (x.0 + x.1 - 1.0).abs() < 1e-9);
+        let (x, y) = equal_aspect((1.0, 10.0), (1.0, 1e4), (true, true), (800.0, 400.0));
+        assert_eq!(y, (1.0, 1e4));
+        assert!((x.1.log10() - x.0.log10() - 8.0).abs() < 1e-9, "{x:?}");
+        // Unwidenable ranges are left alone.
+        let huge = (-f64::MAX, f64::MAX);
+        assert_eq!(
+            equal_aspect((0.0, 1.0), huge, (false, false), (800.0, 400.0)).0,
+            (0.0, 1.0)
+        );
+
+        let dir = tempdir().unwrap();
+        render(&fig, &dir.path().join("eq")).unwrap();
+        let mut log = fig.clone();
+        log.log_x = true;
+        log.log_y = true;
+        log.lines[0].paths = vec![vec![(1.0, 1.0), (1e3, 10.0)]];
+        render(&log, &dir.path().join("eq-log")).unwrap();
+    }
+
+    #[test]
+    fn heatmap_cells_shading_and_extent() {
+        let heat = Heatmap {
+            label: String::new(),
+            x_edges: vec![-5.0, 0.0, 5.0],
+            y_edges: vec![10.0, 20.0],
+            counts: vec![1.0, 1000.0],
+            log_counts: false,
+        };
+        let fig = Figure {
+            points: vec![Scatter {
+                label: "cloud".into(),
+                x: vec![0.0, 1.0],
+                y: vec![12.0, 13.0],
+            }],
+            heatmap: Some(heat.clone()),
+            ..Figure::default()
+        };
+        let prep = prepare(&fig).unwrap();
+        // The axis ranges cover the heatmap's outer edges (plus 5% padding).
+        assert!((prep.x.0 - -5.5).abs() < 1e-12 && (prep.x.1 - 5.5).abs() < 1e-12);
+        assert!((prep.y.0 - 9.5).abs() < 1e-12 && (prep.y.1 - 20.5).abs() < 1e-12);
+        let h = prep.heat.as_ref().unwrap();
+        assert_eq!(h.max, 1000.0);
+        assert_eq!(h.cells.len(), 2);
+        assert_eq!((h.cells[1].x, h.cells[1].y), ((0.0, 5.0), (10.0, 20.0)));
+        assert_eq!(h.cells[1].shade, 1.0);
+        let linear = h.cells[0].shade;
+        assert!((linear - (MIN_SHADE + (1.0 - MIN_SHADE) * 1e-3)).abs() < 1e-12);
+
+        // Log shading lifts the sparse cell; zero cells are not drawn at all.
+        let mut log = fig.clone();
+        let lh = log.heatmap.as_mut().unwrap();
+        lh.log_counts = true;
+        lh.x_edges = vec![-5.0, 0.0, 5.0, 6.0];
+        lh.counts = vec![1.0, 1000.0, 0.0];
+        let prep = prepare(&log).unwrap();
+        let h = prep.heat.as_ref().unwrap();
+        assert_eq!(h.cells.len(), 2);
+        let want = MIN_SHADE + (1.0 - MIN_SHADE) * 2f64.ln() / 1001f64.ln();
+        assert!((h.cells[0].shade - want).abs() < 1e-12 && want > linear);
+
+        // A heatmap alone is a figure; all-zero counts draw an empty grid.
+        let dir = tempdir().unwrap();
+        let alone = Figure {
+            title: "alone".into(),
+            heatmap: Some(Heatmap {
+                label: "zeros".into(),
+                counts: vec![0.0, 0.0],
+                ..heat
+            }),
+            ..Figure::default()
+        };
+        assert!(prepare(&alone).unwrap().heat.unwrap().cells.is_empty());
+        let paths = render(&alone, &dir.path().join("alone")).unwrap();
+        let svg = fs::read_to_string(&paths[1]).unwrap();
+        assert!(svg.contains("zeros (max 0)"));
+        // Linear axes, not reversed, with log shading and a fractional maximum.
+        let mut frac = alone.clone();
+        let fh = frac.heatmap.as_mut().unwrap();
+        fh.counts = vec![0.25, 2.5];
+        fh.log_counts = true;
+        let paths = render(&frac, &dir.path().join("frac")).unwrap();
+        let svg = fs::read_to_string(&paths[1]).unwrap();
+        assert!(svg.contains("zeros (max 2.5, log shading)"));
+    }
+
+    #[test]
+    fn invalid_heatmaps_are_data_errors() {
+        let dir = tempdir().unwrap();
+        let good = Heatmap {
+            label: "grid".into(),
+            x_edges: vec![1.0, 2.0, 3.0],
+            y_edges: vec![1.0, 2.0],
+            counts: vec![1.0, 2.0],
+            log_counts: false,
+        };
+        let fig = |h: Heatmap| Figure {
+            // A valid series does not excuse an invalid heatmap.
+            series: vec![band("band", &[1.0, 2.0, 3.0], |v| v, 0.1)],
+            heatmap: Some(h),
+            ..Figure::default()
+        };
+        assert!(prepare(&fig(good.clone())).is_ok());
+        let expect = |h: Heatmap, words: &[&str]| {
+            let msg = data_error(&fig(h), &dir);
+            assert!(msg.contains("heatmap 'grid'"), "{msg}");
+            for w in words {
+                assert!(msg.contains(w), "{msg} lacks {w}");
+            }
+        };
+        let with = |f: &dyn Fn(&mut Heatmap)| {
+            let mut h = good.clone();
+            f(&mut h);
+            h
+        };
+        expect(
+            with(&|h| h.x_edges = vec![1.0, 3.0, 2.0]),
+            &["x_edges", "increasing"],
+        );
+        expect(
+            with(&|h| h.y_edges = vec![1.0, 1.0]),
+            &["y_edges", "increasing"],
+        );
+        expect(
+            with(&|h| h.x_edges[1] = f64::NAN),
+            &["x_edges[1]", "finite"],
+        );
+        expect(
+            with(&|h| h.y_edges[1] = f64::INFINITY),
+            &["y_edges[1]", "finite"],
+        );
+        expect(with(&|h| h.y_edges = vec![1.0]), &["y_edges", "at least 2"]);
+        expect(
+            with(&|h| {
+                h.x_edges.clear();
+                h.counts.clear();
+            }),
+            &["x_edges"],
+        );
+        expect(with(&|h| h.counts.push(1.0)), &["counts has 3", "need 2"]);
+        expect(with(&|h| h.counts.clear()), &["counts has 0"]);
+        expect(
+            with(&|h| h.counts[0] = -1.0),
+            &["counts[0]", "non-negative"],
+        );
+        expect(with(&|h| h.counts[1] = f64::NAN), &["counts[1]"]);
+        expect(with(&|h| h.counts[1] = f64::INFINITY), &["counts[1]"]);
+
+        // On a log axis every edge must be positive.
+        let on_log = |h: Heatmap, log_x: bool| Figure {
+            log_x,
+            log_y: !log_x,
+            heatmap: Some(h),
+            ..Figure::default()
+        };
+        assert!(prepare(&on_log(good.clone(), true)).is_ok());
+        let zero = with(&|h| h.x_edges = vec![0.0, 1.0, 2.0]);
+        assert!(data_error(&on_log(zero.clone(), true), &dir).contains("logarithmic"));
+        // ... but only on the log axis.
+        assert!(prepare(&on_log(zero, false)).is_ok());
+        let negative = with(&|h| h.y_edges = vec![-1.0, 2.0]);
+        assert!(data_error(&on_log(negative, false), &dir).contains("y_edges"));
+
+        // Unlabelled heatmaps are named too, and edges near the f64 limits
+        // cannot be given a range.
+        let huge = Heatmap {
+            label: String::new(),
+            x_edges: vec![-f64::MAX, f64::MAX],
+            y_edges: vec![0.0, 1.0],
+            counts: vec![1.0],
+            log_counts: false,
+        };
+        data_error(&fig(huge), &dir);
+    }
+}

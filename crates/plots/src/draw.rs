@@ -496,3 +496,346 @@ fn legend_corner(
         SeriesLabelPosition::UpperRight
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use plotters::prelude::{BitMapBackend, IntoDrawingArea, IntoLogRange, SVGBackend};
+    use tempfile::tempdir;
+
+    use super::{arrowhead, chart_builder, heat_colour, plot_size};
+    use crate::data::{MIN_SHADE, prepare};
+    use crate::test_util::{band, list, png_size, sigma_figure, svg_text_x, trajectories};
+    use crate::{Figure, Heatmap, Lines, log_edges, render};
+
+    fn count(svg: &str, what: &str) -> usize {
+        svg.matches(what).count()
+    }
+
+    #[test]
+    fn unreversed_axis_increases_left_to_right() {
+        let dir = tempdir().unwrap();
+        let mut fig = sigma_figure();
+        fig.reverse_x = false;
+        let paths = render(&fig, &dir.path().join("f")).unwrap();
+        let svg = fs::read_to_string(&paths[1]).unwrap();
+        assert!(svg_text_x(&svg, "10") > svg_text_x(&svg, "0.01"));
+    }
+
+    #[test]
+    fn renders_a_figure_of_only_lines() {
+        let dir = tempdir().unwrap();
+        let fig = Figure {
+            title: "Sampling trajectories".into(),
+            x_label: "x₁".into(),
+            y_label: "x₂".into(),
+            lines: vec![Lines {
+                label: "trajectories".into(),
+                paths: trajectories(64, 30),
+                arrows: false,
+            }],
+            ..Figure::default()
+        };
+        let paths = render(&fig, &dir.path().join("traj")).unwrap();
+        assert_eq!(png_size(&fs::read(&paths[0]).unwrap()), (1000, 650));
+        let svg = fs::read_to_string(&paths[1]).unwrap();
+        assert!(svg.contains("trajectories"));
+        // One polyline per path, plus the legend glyph; many paths are drawn
+        // thin and translucent.
+        assert!(
+            count(&svg, "<polyline") > 64,
+            "{}",
+            count(&svg, "<polyline")
+        );
+        assert!(svg.contains(r#"opacity="0.55""#));
+        assert_eq!(list(dir.path()), vec!["traj.png", "traj.svg"]);
+    }
+
+    #[test]
+    fn arrows_render_one_head_per_drawable_segment() {
+        let dir = tempdir().unwrap();
+        // A vector field on a grid; one zero-length vector has no direction.
+        let mut paths = Vec::new();
+        for i in 0..5 {
+            for j in 0..4 {
+                let (x, y) = (i as f64, j as f64);
+                paths.push(vec![(x, y), (x - 0.3 * y, y + 0.3 * x)]);
+            }
+        }
+        assert_eq!(paths[0][0], paths[0][1]);
+        let field = |arrows| Figure {
+            title: "field".into(),
+            lines: vec![Lines {
+                label: "drift".into(),
+                paths: paths.clone(),
+                arrows,
+            }],
+            ..Figure::default()
+        };
+        let with = render(&field(true), &dir.path().join("with")).unwrap();
+        let without = render(&field(false), &dir.path().join("without")).unwrap();
+        assert_eq!(png_size(&fs::read(&with[0]).unwrap()), (1000, 650));
+        let (a, b) = (
+            fs::read_to_string(&with[1]).unwrap(),
+            fs::read_to_string(&without[1]).unwrap(),
+        );
+        assert_eq!(count(&a, "<polyline"), count(&b, "<polyline") + 19);
+
+        // Also on reversed log axes, where plotters does the mapping.
+        let mut log = field(true);
+        log.lines[0].paths = vec![
+            vec![(1.0, 1.0), (100.0, 10.0)],
+            vec![(5.0, 20.0), (2.0, 3.0)],
+        ];
+        log.log_x = true;
+        log.log_y = true;
+        log.reverse_x = true;
+        render(&log, &dir.path().join("log")).unwrap();
+    }
+
+    #[test]
+    fn arrowheads_point_back_along_the_screen_direction() {
+        let id = |p: (f64, f64)| p;
+        // Arriving rightwards: both barbs go back left, one up and one down.
+        let (at, [a, b]) = arrowhead(&[(0.0, 0.0), (10.0, 0.0)], id, 6.0).unwrap();
+        assert_eq!(at, (10.0, 0.0));
+        assert_eq!([a, b], [(-5, -3), (-5, 3)]);
+        // Arriving downwards (screen y grows downwards): barbs go back up.
+        let (_, [a, b]) = arrowhead(&[(0.0, 0.0), (0.0, 10.0)], id, 6.0).unwrap();
+        assert!(a.1 < 0 && b.1 < 0 && a.0 == -b.0, "{a:?} {b:?}");
+        // A sub-pixel last step: the direction comes from further back.
+        let run = [(0.0, 0.0), (10.0, 0.0), (10.0, 0.2)];
+        let (_, [a, b]) = arrowhead(&run, id, 6.0).unwrap();
+        assert_eq!(a.0, -5);
+        assert_eq!(b.0, -5);
+        // No direction at all: no arrowhead.
+        assert!(arrowhead(&[(1.0, 1.0), (1.0, 1.0)], id, 6.0).is_none());
+        assert!(arrowhead(&[(1.0, 1.0)], id, 6.0).is_none());
+    }
+
+    #[test]
+    fn unlabelled_line_group_has_no_legend_entry() {
+        let dir = tempdir().unwrap();
+        let fig = |label: &str| Figure {
+            series: vec![band("band", &[1.0, 2.0, 3.0], |v| v, 0.1)],
+            lines: vec![Lines {
+                label: label.into(),
+                paths: trajectories(3, 10),
+                arrows: true,
+            }],
+            ..Figure::default()
+        };
+        let texts = |label: &str| {
+            let paths = render(&fig(label), &dir.path().join(format!("l{}", label.len()))).unwrap();
+            let svg = fs::read_to_string(&paths[1]).unwrap();
+            (count(&svg, "<text"), count(&svg, "<polyline"))
+        };
+        let (t_named, p_named) = texts("paths");
+        let (t_blank, p_blank) = texts("");
+        // The named group adds its label and its legend glyph, nothing else differs.
+        assert_eq!(t_named, t_blank + 1);
+        assert_eq!(p_named, p_blank + 1);
+    }
+
+    #[test]
+    fn plot_size_matches_the_chart_layout() {
+        crate::font::ensure_registered().unwrap();
+        for title in ["", "A title with descenders: gjpqy"] {
+            let fig = Figure {
+                title: title.into(),
+                ..Figure::default()
+            };
+            let mut text = String::new();
+            let root = SVGBackend::with_string(&mut text, crate::SIZE).into_drawing_area();
+            let size = plot_size(&root, &fig).unwrap();
+            let chart = chart_builder(&root, &fig)
+                .build_cartesian_2d(0.0..1.0, 0.0..1.0)
+                .unwrap();
+            let (a, b) = (
+                chart.backend_coord(&(0.0, 0.0)),
+                chart.backend_coord(&(1.0, 1.0)),
+            );
+            assert_eq!(
+                size,
+                (f64::from(b.0 - a.0), f64::from(a.1 - b.1)),
+                "{title:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn heat_shades_run_from_light_to_dark() {
+        let lum = |s: f64| {
+            let c = heat_colour(s);
+            u32::from(c.0) + u32::from(c.1) + u32::from(c.2)
+        };
+        let shades: Vec<u32> = (0..=100).map(|i| lum(f64::from(i) / 100.0)).collect();
+        assert!(shades.windows(2).all(|w| w[0] >= w[1]), "{shades:?}");
+        assert!(lum(MIN_SHADE) < 3 * 240 && lum(1.0) == 3 * 37);
+        // Out-of-range shades are clamped.
+        assert_eq!(heat_colour(-1.0), heat_colour(0.0));
+        assert_eq!(heat_colour(2.0), heat_colour(1.0));
+    }
+
+    /// The error-model layout: σ on a reversed log axis, relative error on a log
+    /// axis, a 30 x 20 grid of counts with one peak, one half-height cell and
+    /// one trajectory drawn across the peak's row.
+    const PEAK: (usize, usize) = (5, 12);
+    const HALF: (usize, usize) = (20, 6);
+    const EMPTY: (usize, usize) = (24, 3);
+
+    fn heat_figure() -> Figure {
+        let (nx, ny) = (30, 20);
+        let x_edges = log_edges(0.002, 80.0, nx);
+        let y_edges = log_edges(1e-3, 10.0, ny);
+        let mut counts = vec![0.0; nx * ny];
+        for iy in 0..ny {
+            for ix in 0..nx {
+                // A diagonal ridge of small counts, away from the test cells.
+                if ix.abs_diff(iy) <= 1 {
+                    counts[iy * nx + ix] = 3.0;
+                }
+            }
+        }
+        counts[PEAK.1 * nx + PEAK.0] = 100.0;
+        counts[HALF.1 * nx + HALF.0] = 50.0;
+        assert_eq!(counts[EMPTY.1 * nx + EMPTY.0], 0.0);
+        // The trajectory runs 3/4 of the way up the peak's row (in log terms).
+        let (y0, y1) = (y_edges[PEAK.1], y_edges[PEAK.1 + 1]);
+        let y_line = y0.powf(0.25) * y1.powf(0.75);
+        Figure {
+            title: "Relative error of the denoiser".into(),
+            x_label: "noise level σ".into(),
+            y_label: "relative error".into(),
+            log_x: true,
+            log_y: true,
+            reverse_x: true,
+            lines: vec![Lines {
+                label: "one trajectory".into(),
+                paths: vec![vec![(0.002, y_line), (80.0, y_line)]],
+                arrows: false,
+            }],
+            heatmap: Some(Heatmap {
+                label: "trajectory states".into(),
+                x_edges,
+                y_edges,
+                counts,
+                log_counts: false,
+            }),
+            ..Figure::default()
+        }
+    }
+
+    /// A figure drawn into an RGB buffer, with the pixels of the data points
+    /// (0.002, 1e-3) and (80, 10) for mapping log-log data coordinates.
+    struct Raster {
+        buf: Vec<u8>,
+        corners: [(i32, i32); 2],
+    }
+
+    impl Raster {
+        /// Draws `fig` (log-log, reversed x) with the same code as `render`.
+        fn new(fig: &Figure) -> Raster {
+            crate::font::ensure_registered().unwrap();
+            assert!(fig.log_x && fig.log_y && fig.reverse_x && !fig.equal_aspect);
+            let prep = prepare(fig).unwrap();
+            let (w, h) = crate::SIZE;
+            let mut buf = vec![0u8; (w * h * 3) as usize];
+            {
+                let root = BitMapBackend::with_buffer(&mut buf, crate::SIZE).into_drawing_area();
+                crate::draw::draw(&root, fig, &prep).unwrap();
+                root.present().unwrap();
+            }
+            // The same layout on a scratch canvas gives the coordinate mapping.
+            let mut scratch = vec![0u8; (w * h * 3) as usize];
+            let root = BitMapBackend::with_buffer(&mut scratch, crate::SIZE).into_drawing_area();
+            let chart = chart_builder(&root, fig)
+                .build_cartesian_2d(
+                    (prep.x.1..prep.x.0).log_scale(),
+                    (prep.y.0..prep.y.1).log_scale(),
+                )
+                .unwrap();
+            let corners = [
+                chart.backend_coord(&(0.002, 1e-3)),
+                chart.backend_coord(&(80.0, 10.0)),
+            ];
+            Raster { buf, corners }
+        }
+
+        /// The pixel of a data point, interpolated in log space between the corners.
+        fn at(&self, (x, y): (f64, f64)) -> (i32, i32) {
+            let [(ax, ay), (bx, by)] = self.corners;
+            let fx = (x / 0.002).ln() / (80.0f64 / 0.002).ln();
+            let fy = (y / 1e-3).ln() / (10.0f64 / 1e-3).ln();
+            (
+                (f64::from(ax) + fx * f64::from(bx - ax)).round() as i32,
+                (f64::from(ay) + fy * f64::from(by - ay)).round() as i32,
+            )
+        }
+
+        fn pixel(&self, (x, y): (i32, i32)) -> (u8, u8, u8) {
+            let i = (y as usize * crate::SIZE.0 as usize + x as usize) * 3;
+            (self.buf[i], self.buf[i + 1], self.buf[i + 2])
+        }
+    }
+
+    fn luminance((r, g, b): (u8, u8, u8)) -> u32 {
+        u32::from(r) + u32::from(g) + u32::from(b)
+    }
+
+    #[test]
+    fn heatmap_renders_beneath_an_overlaid_line() {
+        let fig = heat_figure();
+        let heat = fig.heatmap.as_ref().unwrap();
+        let centre = |(ix, iy): (usize, usize)| {
+            let (x0, x1) = (heat.x_edges[ix], heat.x_edges[ix + 1]);
+            let (y0, y1) = (heat.y_edges[iy], heat.y_edges[iy + 1]);
+            ((x0 * x1).sqrt(), (y0 * y1).sqrt())
+        };
+        let r = Raster::new(&fig);
+        let (peak, half, empty) = (r.at(centre(PEAK)), r.at(centre(HALF)), r.at(centre(EMPTY)));
+        // Reversed x: the small-σ peak sits right of the large-σ half cell.
+        assert!(peak.0 > half.0, "{peak:?} {half:?}");
+        let (p, m, e) = (r.pixel(peak), r.pixel(half), r.pixel(empty));
+        assert!(luminance(p) < 3 * 60, "peak {p:?}");
+        assert!(
+            luminance(p) < luminance(m) && luminance(m) < luminance(e),
+            "{p:?} {m:?} {e:?}"
+        );
+        // An empty cell is left white (up to a faint grid line).
+        assert!(luminance(e) > 3 * 200, "empty {e:?}");
+
+        // The trajectory crosses the peak cell and is drawn over it.
+        let y_line = fig.lines[0].paths[0][0].1;
+        let on_line = r.at((centre(PEAK).0, y_line));
+        assert!(on_line.1 < peak.1 - 3, "{on_line:?} {peak:?}");
+        let l = r.pixel(on_line);
+        let blue = (31u8, 119u8, 180u8);
+        let near = |a: u8, b: u8| a.abs_diff(b) <= 30;
+        assert!(
+            near(l.0, blue.0) && near(l.1, blue.1) && near(l.2, blue.2),
+            "line pixel {l:?}"
+        );
+
+        // Both files are written; the SVG has one rect per non-empty cell plus
+        // the legend's ramp (5 steps and a border), and the legend names the
+        // heatmap with its maximum.
+        let dir = tempdir().unwrap();
+        let paths = render(&fig, &dir.path().join("error-model")).unwrap();
+        assert_eq!(png_size(&fs::read(&paths[0]).unwrap()), (1000, 650));
+        let svg = fs::read_to_string(&paths[1]).unwrap();
+        assert!(svg.contains("trajectory states (max 100)"), "legend");
+        assert!(svg.contains(r##"fill="#252525""##));
+        let cells = heat.counts.iter().filter(|&&c| c > 0.0).count();
+        let mut bare = fig.clone();
+        bare.heatmap = None;
+        let bare_paths = render(&bare, &dir.path().join("bare")).unwrap();
+        let bare_svg = fs::read_to_string(&bare_paths[1]).unwrap();
+        assert_eq!(count(&svg, "<rect"), count(&bare_svg, "<rect") + cells + 6);
+        // The line comes after every cell in drawing order.
+        let last_cell = svg.rfind(r##"fill="#252525""##).unwrap();
+        let line = svg.rfind(r##"stroke="#1F77B4""##).unwrap();
+        assert!(line > last_cell);
+    }
+}

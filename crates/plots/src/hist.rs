@@ -69,3 +69,79 @@ pub fn histogram2d(x: &[f64], y: &[f64], x_edges: &[f64], y_edges: &[f64]) -> Ve
     }
     counts
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{histogram2d, linear_edges, log_edges};
+
+    #[test]
+    fn edges_are_evenly_spaced_with_exact_ends() {
+        assert_eq!(linear_edges(0.0, 1.0, 4), vec![0.0, 0.25, 0.5, 0.75, 1.0]);
+        assert_eq!(linear_edges(-3.0, 3.0, 1), vec![-3.0, 3.0]);
+        assert!(linear_edges(0.0, 1.0, 0).is_empty());
+
+        let e = log_edges(1e-3, 10.0, 4);
+        assert_eq!(e.len(), 5);
+        assert_eq!((e[0], e[4]), (1e-3, 10.0));
+        for (v, want) in e.iter().zip([1e-3, 1e-2, 1e-1, 1.0, 10.0]) {
+            assert!((v / want - 1.0).abs() < 1e-12, "{e:?}");
+        }
+        let fine = log_edges(0.002, 80.0, 300);
+        assert!(fine.windows(2).all(|w| w[0] < w[1]));
+        assert!(log_edges(1.0, 2.0, 0).is_empty());
+        // Non-positive bounds cannot be spaced geometrically.
+        assert!(log_edges(0.0, 1.0, 3)[1].is_nan());
+    }
+
+    #[test]
+    fn histogram2d_matches_a_hand_count() {
+        let nan = f64::NAN;
+        let xe = [0.0, 1.0, 2.0, 3.0];
+        let ye = [0.0, 10.0, 20.0];
+        let pts = [
+            (0.0, 0.0),               // lower-left corner: cell (0, 0)
+            (0.999, 9.99),            // still cell (0, 0)
+            (1.0, 0.0),               // an inner edge belongs to the bin above: (1, 0)
+            (2.5, 10.0),              // (2, 1)
+            (3.0, 20.0),              // the last bins include their right edges: (2, 1)
+            (3.0, 5.0),               // (2, 0)
+            (1.5, 15.0),              // (1, 1)
+            (3.0001, 5.0),            // right of the grid: skipped
+            (-0.1, 5.0),              // left of the grid: skipped
+            (0.5, 20.5),              // above: skipped
+            (0.5, -1e-9),             // below: skipped
+            (nan, 5.0),               // NaN: skipped
+            (1.5, nan),               // NaN: skipped
+            (f64::INFINITY, 5.0),     // infinite: skipped
+            (0.5, f64::NEG_INFINITY), // infinite: skipped
+        ];
+        let (x, y): (Vec<f64>, Vec<f64>) = pts.iter().copied().unzip();
+        let counts = histogram2d(&x, &y, &xe, &ye);
+        // counts[iy * nx + ix], nx = 3.
+        assert_eq!(counts, vec![2.0, 1.0, 1.0, 0.0, 1.0, 2.0]);
+
+        // Extra values of the longer slice are ignored.
+        assert_eq!(
+            histogram2d(&[0.5, 0.5, 0.5], &[5.0], &xe, &ye),
+            vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+        );
+        // Fewer than two edges: no bins.
+        assert!(histogram2d(&x, &y, &[1.0], &ye).is_empty());
+        assert!(histogram2d(&x, &y, &xe, &[]).is_empty());
+        // Uneven (log) edges: 0.05 is in [0.01, 0.1), 5 in [1, 10].
+        let counts = histogram2d(
+            &[0.05, 5.0, 10.0],
+            &[1.0; 3],
+            &log_edges(0.01, 10.0, 3),
+            &[0.0, 2.0],
+        );
+        assert_eq!(counts, vec![1.0, 0.0, 2.0]);
+        // Unsorted edges give unspecified counts, but never a panic.
+        let _ = histogram2d(
+            &[0.5, 1.5, 2.5],
+            &[1.0; 3],
+            &[0.0, 2.0, 1.0, 3.0],
+            &[0.0, 2.0],
+        );
+    }
+}

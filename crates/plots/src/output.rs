@@ -86,3 +86,25 @@ impl Drop for TempFile {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use tempfile::tempdir;
+
+    use crate::test_util::sigma_figure;
+    use crate::{PlotError, render};
+
+    #[test]
+    fn unwritable_directory_is_an_io_error() {
+        let dir = tempdir().unwrap();
+        // A regular file where the parent directory should be.
+        let blocker = dir.path().join("file");
+        fs::write(&blocker, b"x").unwrap();
+        match render(&sigma_figure(), &blocker.join("fig")) {
+            Err(PlotError::Io { path, .. }) => assert_eq!(path, blocker),
+            other => panic!("expected an io error, got {other:?}"),
+        }
+    }
+}
