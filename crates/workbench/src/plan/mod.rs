@@ -58,15 +58,11 @@ impl Plan {
     }
 
     /// Checks every rule on the file as written (so errors name its keys),
-    /// then applies `[quick]` in a quick run and builds the typed parts.
+    /// then applies `[quick]` in a quick run, which changes nothing the
+    /// typed parts are built from.
     pub fn new(config: Config, quick: bool) -> Result<Plan, ConfigError> {
-        check(&config)?;
+        let kind = check(&config)?;
         let config = if quick { quick::shrink(config) } else { config };
-        let kind = match (&config.sweep, &config.projection) {
-            (Some(s), _) => RunKind::Sweep(sweep::cells(s, &config.schedule)?),
-            (None, Some(p)) => RunKind::Projection(p.clone()),
-            (None, None) => RunKind::Trajectory(samplers::plan(&config)?),
-        };
         Ok(Plan {
             config,
             quick,
@@ -95,8 +91,9 @@ impl Plan {
     }
 }
 
-/// Every rule, in the order a reader meets the keys.
-fn check(c: &Config) -> Result<(), ConfigError> {
+/// Every rule, in the order a reader meets the keys; returns the run kind
+/// with its typed parts.
+fn check(c: &Config) -> Result<RunKind, ConfigError> {
     if !ok_name(&c.name) {
         return Err(bad(
             "name",
@@ -129,8 +126,12 @@ fn check(c: &Config) -> Result<(), ConfigError> {
             "only used when schedule.kind or sweep.schedule names \"gits\"",
         ));
     }
-    match (&c.sweep, c.sampler.is_empty()) {
-        (None, true) if c.projection.is_some() || c.train.is_some() => {}
+    let kind = match (&c.sweep, c.sampler.is_empty()) {
+        (None, true) if c.projection.is_some() || c.train.is_some() => match &c.projection {
+            Some(p) => RunKind::Projection(p.clone()),
+            // A file that only trains its network.
+            None => RunKind::Trajectory(Vec::new()),
+        },
         (None, true) => {
             return Err(bad(
                 "sampler",
@@ -144,13 +145,9 @@ fn check(c: &Config) -> Result<(), ConfigError> {
             ));
         }
         // A sweep's rules run with its cells; the samplers' with theirs.
-        (Some(s), true) => {
-            sweep::cells(s, &c.schedule)?;
-        }
-        (None, false) => {
-            samplers::plan(c)?;
-        }
-    }
+        (Some(s), true) => RunKind::Sweep(sweep::cells(s, &c.schedule)?),
+        (None, false) => RunKind::Trajectory(samplers::plan(c)?),
+    };
     measures::quality(&c.quality)?;
     measures::measures(&c.measures, c)?;
     learned::check(c)?;
@@ -158,5 +155,6 @@ fn check(c: &Config) -> Result<(), ConfigError> {
         measures::projection(p, c)?;
     }
     measures::figures(c)?;
-    quick::check(&c.quick)
+    quick::check(&c.quick)?;
+    Ok(kind)
 }
