@@ -66,7 +66,19 @@ pub(super) fn cells(sweep: &SweepConfig, base: &ScheduleConfig) -> Result<Vec<Ce
     let schedules = sweep.schedule.clone().unwrap_or_else(|| vec![base.kind]);
     let mut cells = Vec::new();
     for &schedule in &schedules {
+        // One schedule per step count, shared by every sampler of the schedule.
         let config = base.with_kind(schedule);
+        let sigmas = sweep
+            .steps
+            .iter()
+            .map(|&steps| config.stand_in(steps))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| {
+                bad(
+                    format!("sweep.schedule ({})", schedule.name()),
+                    e.to_string(),
+                )
+            })?;
         for (i, name) in sweep.sampler.iter().enumerate() {
             let orders = values(name, &sweep.order, order);
             let gammas = values(name, &sweep.gamma, gamma);
@@ -82,13 +94,7 @@ pub(super) fn cells(sweep: &SweepConfig, base: &ScheduleConfig) -> Result<Vec<Ce
                         };
                         let solver = Solver::new(name, &p)
                             .map_err(|e| bad(format!("sweep.sampler[{i}]"), e.to_string()))?;
-                        for &steps in &sweep.steps {
-                            let sigmas = config.stand_in(steps).map_err(|e| {
-                                bad(
-                                    format!("sweep.schedule ({})", schedule.name()),
-                                    e.to_string(),
-                                )
-                            })?;
+                        for (&steps, sigmas) in sweep.steps.iter().zip(&sigmas) {
                             cells.push(Cell {
                                 sampler: name.clone(),
                                 solver,
@@ -97,7 +103,7 @@ pub(super) fn cells(sweep: &SweepConfig, base: &ScheduleConfig) -> Result<Vec<Ce
                                 order,
                                 gamma,
                                 mu,
-                                sigmas,
+                                sigmas: sigmas.clone(),
                             });
                         }
                     }
