@@ -33,14 +33,16 @@ impl Split {
 }
 
 /// Finds `stem` or `stem.gz` in `dir`, preferring the uncompressed file
-/// (no decompression cost); the error lists both names tried.
+/// (no decompression cost); the error lists both names tried. Any entry of
+/// that name counts as found, so a FIFO or directory in its place is
+/// refused by the reader as not a regular file rather than passed over.
 fn find(dir: &Path, stem: &str) -> Result<PathBuf, DataError> {
     let plain = dir.join(stem);
     let gz = dir.join(format!("{stem}.gz"));
-    if plain.is_file() {
+    if plain.exists() {
         return Ok(plain);
     }
-    if gz.is_file() {
+    if gz.exists() {
         return Ok(gz);
     }
     let mut msg = format!(
@@ -72,7 +74,7 @@ pub fn load_mnist_dir(dir: &Path, split: Split, name: &str) -> Result<Dataset, D
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::gzip;
+    use crate::testutil::{fifo, gzip, within_seconds};
     use tempfile::tempdir;
 
     fn idx_bytes(dims: &[u32], data: &[u8]) -> Vec<u8> {
@@ -127,6 +129,29 @@ mod tests {
         .unwrap();
         let e = load_mnist_dir(dir.path(), Split::Test, "x").unwrap_err();
         assert!(e.to_string().contains("t10k-labels-idx1-ubyte"), "{e}");
+    }
+
+    #[test]
+    fn special_file_in_place_of_a_split_is_named() {
+        let dir = tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("t10k-labels-idx1-ubyte"),
+            idx_bytes(&[1], &[0]),
+        )
+        .unwrap();
+        let Some(_) = fifo(dir.path(), "t10k-images-idx3-ubyte") else {
+            return;
+        };
+        let d = dir.path().to_path_buf();
+        let e = within_seconds("load_mnist_dir with a FIFO", move || {
+            load_mnist_dir(&d, Split::Test, "x")
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("t10k-images-idx3-ubyte") && e.contains("not a regular file"),
+            "{e}"
+        );
     }
 
     #[test]
