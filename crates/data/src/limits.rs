@@ -20,6 +20,11 @@ pub const MAX_DATA_BYTES_ENV: &str = "GEOTRAJ_MAX_DATA_BYTES";
 /// The cap when neither the variable nor /proc/meminfo gives one.
 const FALLBACK: u64 = 8 << 30;
 
+/// Deflate encodes at best a 258-byte match in 2 bits, so no deflate stream
+/// (gzip, zlib, zip, PNG) expands more than 1032-fold: a real bound on what
+/// a compressed file of known length can hold.
+pub(crate) const DEFLATE_MAX_RATIO: u64 = 1032;
+
 static OVERRIDE: Mutex<Option<u64>> = Mutex::new(None);
 
 #[cfg(test)]
@@ -147,31 +152,37 @@ pub(crate) fn human_bytes(b: u64) -> String {
     format!("{v:.1} {}", UNITS[unit])
 }
 
-/// Refuses a declared payload of `values` f32 values (what the loader will
-/// hold) above the cap; `what` describes the declaration, e.g. "shape
-/// [60000, 784]". The error is placed at `offset` of `path`.
+/// Why a declared payload of `values` f32 values (what the loader will
+/// hold) is refused, or None when it is within the cap; `what` describes
+/// the declaration, e.g. "shape [60000, 784]". Worded as the `expected`
+/// part of a Format error, for callers that place the error themselves.
+pub(crate) fn over_cap(values: u64, what: &str) -> Option<String> {
+    let cap = cap();
+    let bytes = values.checked_mul(4);
+    if bytes.is_some_and(|b| b <= cap.bytes) {
+        return None;
+    }
+    let size = bytes.map_or_else(|| "over 16 EiB".to_string(), human_bytes);
+    Some(format!(
+        "a payload within the cap of {} ({}; set {MAX_DATA_BYTES_ENV} to change it), \
+         found {what} declaring {values} values = {size} as f32",
+        human_bytes(cap.bytes),
+        cap.source
+    ))
+}
+
+/// Refuses a declared payload above the cap (see `over_cap`) with an error
+/// at `offset` of `path`.
 pub(crate) fn check_payload(
     path: &Path,
     offset: u64,
     values: u64,
     what: &str,
 ) -> Result<(), DataError> {
-    let cap = cap();
-    let bytes = values.checked_mul(4);
-    if bytes.is_some_and(|b| b <= cap.bytes) {
-        return Ok(());
+    match over_cap(values, what) {
+        None => Ok(()),
+        Some(expected) => Err(DataError::format(path, offset, expected)),
     }
-    let size = bytes.map_or_else(|| "over 16 EiB".to_string(), human_bytes);
-    Err(DataError::format(
-        path,
-        offset,
-        format!(
-            "a payload within the cap of {} ({}; set {MAX_DATA_BYTES_ENV} to change it), \
-             found {what} declaring {values} values = {size} as f32",
-            human_bytes(cap.bytes),
-            cap.source
-        ),
-    ))
 }
 
 /// Runs `f` with the cap set to `bytes` on this thread (unit tests only).

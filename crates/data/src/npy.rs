@@ -3,11 +3,20 @@
 
 use crate::dataset::Dataset;
 use crate::error::DataError;
+use crate::limits::over_cap;
 use crate::npy_header::parse_header;
-use std::io::Write;
+use crate::regular::{open_regular, read_up_to};
+use std::io::{BufReader, Read, Write};
 use std::path::Path;
 
 const MAGIC: &[u8; 6] = b"\x93NUMPY";
+
+/// The longest header accepted. A float array's header is under 200 bytes
+/// unless its shape has thousands of axes; NumPy itself stops at 10 000.
+const MAX_HEADER: usize = 1 << 20;
+
+/// Raw bytes converted per read, so f8 data never sits in memory whole.
+const CHUNK: usize = 1 << 16;
 
 /// A parsed array: shape, values and where the header text began (for
 /// errors about the array as a whole).
@@ -17,29 +26,86 @@ pub(crate) struct NpyArray {
     pub header_start: usize,
 }
 
-fn read_npy(path: &Path) -> Result<NpyArray, DataError> {
-    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-    decode_npy(&bytes, &|offset, expected| {
-        DataError::format(path, offset as u64, expected)
-    })
+/// How a container words errors about its .npy bytes; offsets count from
+/// the start of the .npy bytes.
+pub(crate) trait NpyPlace {
+    /// The bytes do not match the format.
+    fn err(&self, offset: u64, expected: String) -> DataError;
+    /// Reading failed after `offset` bytes (I/O, or a corrupt stream).
+    fn read_err(&self, offset: u64, e: std::io::Error) -> DataError;
+    /// The input ended after `offset` bytes, before its stated total.
+    fn ended(&self, offset: u64) -> DataError;
 }
 
-/// Decodes .npy bytes held in memory (a file, or an .npz member). `err`
-/// turns (offset within `bytes`, expectation) into the caller's error, so
-/// each container can say where the bytes came from.
+/// A plain .npy file.
+struct FilePlace<'a>(&'a Path);
+
+impl NpyPlace for FilePlace<'_> {
+    fn err(&self, offset: u64, expected: String) -> DataError {
+        DataError::format(self.0, offset, expected)
+    }
+
+    fn read_err(&self, _offset: u64, e: std::io::Error) -> DataError {
+        DataError::io(self.0, e)
+    }
+
+    fn ended(&self, offset: u64) -> DataError {
+        DataError::io(
+            self.0,
+            std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("the file ended after {offset} bytes (did it change while being read?)"),
+            ),
+        )
+    }
+}
+
+fn read_npy(path: &Path) -> Result<NpyArray, DataError> {
+    let (file, len) = open_regular(path)?;
+    decode_npy(&mut BufReader::new(file), len, true, &FilePlace(path))
+}
+
+/// Reads exactly `n` bytes (the caller checked they are within the total),
+/// counting them in `pos`.
+fn take(
+    r: &mut dyn Read,
+    pos: &mut u64,
+    n: usize,
+    place: &dyn NpyPlace,
+) -> Result<Vec<u8>, DataError> {
+    let got = read_up_to(r, n).map_err(|e| place.read_err(*pos, e))?;
+    *pos += got.len() as u64;
+    if got.len() < n {
+        return Err(place.ended(*pos));
+    }
+    Ok(got)
+}
+
+/// Decodes the `total` bytes of an .npy array read from `r` (a file, or an
+/// .npz member). The header is read and checked first: its shape must
+/// account for exactly `total` bytes and fit the payload cap, so nothing
+/// is allocated from a size the header alone asserts. `real` says whether
+/// `total` is a real length (a file, a stored member), so the values can
+/// be allocated up front; otherwise (a deflated member's declared size)
+/// they grow as data arrives. The caller checks that `r` holds no more.
 pub(crate) fn decode_npy(
-    bytes: &[u8],
-    err: &dyn Fn(usize, String) -> DataError,
+    r: &mut dyn Read,
+    total: u64,
+    real: bool,
+    place: &dyn NpyPlace,
 ) -> Result<NpyArray, DataError> {
-    if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+    let err = |offset: usize, expected: String| place.err(offset as u64, expected);
+    let mut pos = 0u64;
+    let prefix = take(r, &mut pos, total.min(8) as usize, place)?;
+    if prefix.len() < MAGIC.len() || &prefix[..MAGIC.len()] != MAGIC {
         return Err(err(
             0,
             "the .npy magic \\x93NUMPY (not a .npy file?)".into(),
         ));
     }
-    let (Some(&major), Some(&minor)) = (bytes.get(6), bytes.get(7)) else {
+    let (Some(&major), Some(&minor)) = (prefix.get(6), prefix.get(7)) else {
         return Err(err(
-            bytes.len(),
+            prefix.len(),
             ".npy version bytes, found end of file".into(),
         ));
     };
@@ -54,24 +120,31 @@ pub(crate) fn decode_npy(
         }
     };
     let header_start = 8 + len_bytes;
-    let Some(len_field) = bytes.get(8..header_start) else {
+    if total < header_start as u64 {
         return Err(err(
             8,
             format!("a {len_bytes}-byte header length, found end of file"),
         ));
-    };
-    let header_len = len_field
+    }
+    let header_len = take(r, &mut pos, len_bytes, place)?
         .iter()
         .rev()
         .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
     let data_start = header_start + header_len;
-    let Some(text) = bytes.get(header_start..data_start) else {
-        return Err(err(
-            bytes.len(),
+    if data_start as u64 > total {
+        return Err(place.err(
+            total,
             format!("a header of {header_len} bytes (length field at byte 8), found end of file"),
         ));
-    };
-    let header = parse_header(text).map_err(|e| err(header_start + e.at, e.expected))?;
+    }
+    if header_len > MAX_HEADER {
+        return Err(err(
+            8,
+            format!("a header of at most {MAX_HEADER} bytes, found a length of {header_len}"),
+        ));
+    }
+    let text = take(r, &mut pos, header_len, place)?;
+    let header = parse_header(&text).map_err(|e| err(header_start + e.at, e.expected))?;
 
     let itemsize = match header.descr.as_str() {
         "<f4" => 4,
@@ -108,36 +181,45 @@ pub(crate) fn decode_npy(
             ),
         ));
     };
-    let avail = bytes.len() - data_start;
-    if avail < nbytes {
-        return Err(err(
-            bytes.len(),
+    let avail = total - data_start as u64;
+    if avail < nbytes as u64 {
+        return Err(place.err(
+            total,
             format!(
                 "{count} values of '{}' ({nbytes} bytes) for shape {:?} from byte {data_start}, found only {avail} bytes",
                 header.descr, header.shape
             ),
         ));
     }
-    if avail > nbytes {
+    if avail > nbytes as u64 {
         return Err(err(
             data_start + nbytes,
             format!(
                 "end of file after {nbytes} data bytes for shape {:?}, found {} trailing bytes",
                 header.shape,
-                avail - nbytes
+                avail - nbytes as u64
             ),
         ));
     }
-    let raw = &bytes[data_start..];
-    let data = if itemsize == 4 {
-        raw.chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect()
-    } else {
-        raw.chunks_exact(8)
-            .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f32)
-            .collect()
-    };
+    if let Some(why) = over_cap(count as u64, &format!("shape {:?}", header.shape)) {
+        return Err(err(header_start + header.shape_at, why));
+    }
+    let mut data = Vec::with_capacity(if real { count } else { 0 });
+    let mut left = nbytes;
+    while left > 0 {
+        let raw = take(r, &mut pos, left.min(CHUNK), place)?;
+        left -= raw.len();
+        if itemsize == 4 {
+            data.extend(
+                raw.chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+            );
+        } else {
+            data.extend(raw.chunks_exact(8).map(|c| {
+                f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f32
+            }));
+        }
+    }
     Ok(NpyArray {
         shape: header.shape,
         data,
@@ -232,7 +314,8 @@ pub(crate) fn dataset_from_array(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::temp_file;
+    use crate::limits::with_test_cap;
+    use crate::testutil::{fifo, temp_file, within_seconds};
 
     fn format_offset(e: &DataError) -> u64 {
         match e {
@@ -364,6 +447,86 @@ mod tests {
         let t = temp_file("sx.npy", &raw_npy(1, header, &f4_bytes(&[1.0])));
         let e = read_npy_f32(t.path()).unwrap_err();
         assert_eq!(format_offset(&e), 10 + header.find("Nope").unwrap() as u64);
+    }
+
+    #[test]
+    fn special_files_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = read_npy_f32(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("not a regular file (a directory)"), "{e}");
+        if Path::new("/dev/zero").exists() {
+            let e = within_seconds("read /dev/zero", || {
+                load_npy_dataset(Path::new("/dev/zero"))
+            })
+            .unwrap_err()
+            .to_string();
+            assert!(
+                e.contains("/dev/zero") && e.contains("character device"),
+                "{e}"
+            );
+        }
+        if let Some(p) = fifo(dir.path(), "x.npy") {
+            let e = within_seconds("read a FIFO", move || read_npy_f32(&p))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("x.npy") && e.contains("FIFO"), "{e}");
+        }
+    }
+
+    #[test]
+    fn hostile_sizes_refused_before_allocating() {
+        // A 4 GiB header length in a 20-byte file.
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&[2, 0]);
+        bytes.extend_from_slice(&u32::MAX.to_le_bytes());
+        bytes.extend_from_slice(b"{'descr'");
+        let t = temp_file("hl.npy", &bytes);
+        let e = read_npy_f32(t.path()).unwrap_err();
+        assert_eq!(format_offset(&e), 20);
+        assert!(e.to_string().contains("header of 4294967295 bytes"), "{e}");
+
+        // A shape whose product overflows, with items present.
+        let header =
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 2), }\n";
+        let t = temp_file("ovf.npy", &raw_npy(1, header, &[0; 8]));
+        let e = read_npy_f32(t.path()).unwrap_err();
+        assert_eq!(format_offset(&e), 10 + header.find('(').unwrap() as u64);
+        assert!(e.to_string().contains("fits in memory"), "{e}");
+
+        // A consistent file above the cap: refused naming size and cap.
+        let mut buf = Vec::new();
+        encode_npy_f32(&mut buf, &[300, 2], &[0.5; 600]).unwrap();
+        let t = temp_file("cap.npy", &buf);
+        let e = with_test_cap(2048, || read_npy_f32(t.path())).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("cap.npy") && msg.contains("cap of 2.0 KiB"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("shape [300, 2]") && msg.contains("2.3 KiB as f32"),
+            "{msg}"
+        );
+        assert_eq!(
+            with_test_cap(2400, || read_npy_f32(t.path()))
+                .unwrap()
+                .1
+                .len(),
+            600
+        );
+    }
+
+    #[test]
+    fn f8_is_converted_in_chunks() {
+        // More than one CHUNK of f8 data, so the block loop runs repeatedly.
+        let n = CHUNK / 8 * 3 + 5;
+        let vals: Vec<f64> = (0..n).map(|i| i as f64 * 0.5).collect();
+        let data: Vec<u8> = vals.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({n},), }}\n");
+        let t = temp_file("big8.npy", &raw_npy(1, &header, &data));
+        let (s, d) = read_npy_f32(t.path()).unwrap();
+        assert_eq!(s, vec![n]);
+        assert!(d.iter().zip(&vals).all(|(&a, &b)| a == b as f32));
     }
 
     #[test]

@@ -1,95 +1,61 @@
 //! NumPy .npz archives: a ZIP file whose members are .npy arrays (written by
-//! `np.savez`, or `np.savez_compressed` with deflate). The ZIP reader is
-//! minimal and self-contained: end record, central directory, local headers,
-//! stored or deflated members, CRC-32 checked. Members are decoded by the
-//! .npy reader, so both formats accept exactly the same arrays.
+//! `np.savez`, or `np.savez_compressed` with deflate). The ZIP reader
+//! (zip.rs) is minimal and self-contained; members are stored or deflated,
+//! CRC-32 checked, and decoded by the .npy reader, so both formats accept
+//! exactly the same arrays.
 //!
-//! Sizes and offsets come from the central directory, which is
-//! authoritative: NumPy writes its local headers ZIP64-style (sizes
-//! 0xFFFFFFFF plus a ZIP64 extra field) even for small members, and those
-//! fields are not needed. Archives whose central directory itself needs ZIP64
-//! (over 4 GiB or 65535 members) are refused, as are encrypted members.
+//! A member is streamed, never held whole: its .npy header is read first
+//! and checked against the directory's size and the payload cap, then the
+//! values are read. A deflated member is inflated only up to its directory
+//! size (one byte more reveals a longer stream), and that size must be
+//! within deflate's 1032:1 limit of its compressed bytes.
+
+mod zip;
+
+#[cfg(test)]
+mod test_zip;
 
 use crate::dataset::Dataset;
 use crate::error::DataError;
-use crate::npy::{NpyArray, dataset_from_array, decode_npy};
+use crate::limits::DEFLATE_MAX_RATIO;
+use crate::npy::{NpyArray, NpyPlace, dataset_from_array, decode_npy};
+use flate2::CrcReader;
 use flate2::read::DeflateDecoder;
-use std::borrow::Cow;
-use std::io::Read;
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
+use zip::Archive;
 
-const LOCAL_SIG: u32 = 0x0403_4b50;
-const CENTRAL_SIG: u32 = 0x0201_4b50;
-const END_SIG: u32 = 0x0605_4b50;
-const ZIP64_LOCATOR_SIG: u32 = 0x0706_4b50;
-const END_LEN: usize = 22;
-const CENTRAL_LEN: usize = 46;
-const LOCAL_LEN: usize = 30;
-/// The end record may be followed by a comment of up to 65535 bytes.
-const MAX_COMMENT: usize = 0xFFFF;
-
-/// CRC-32 (IEEE 802.3), the checksum ZIP stores per member.
-pub(crate) fn crc32(bytes: &[u8]) -> u32 {
-    let mut c = flate2::Crc::new();
-    c.update(bytes);
-    c.sum()
-}
-
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    b.get(at..at.checked_add(2)?)
-        .map(|s| u16::from_le_bytes([s[0], s[1]]))
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    b.get(at..at.checked_add(4)?)
-        .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
-}
-
-/// One central-directory entry.
-struct Member {
+/// Where a member's bytes are, for placing errors within them.
+struct MemberPlace<'a> {
+    path: &'a Path,
     name: String,
-    flags: u16,
-    method: u16,
-    crc: u32,
-    compressed: usize,
-    size: usize,
-    local_at: usize,
-    /// Where the entry sits in the central directory, for error offsets.
-    central_at: usize,
+    /// Archive offset of the member's data.
+    data_at: u64,
+    deflated: bool,
+    /// The directory's uncompressed size.
+    size: u64,
 }
 
-impl Member {
-    /// NumPy's key: the member name without its ".npy" suffix.
+impl MemberPlace<'_> {
     fn key(&self) -> &str {
         self.name.strip_suffix(".npy").unwrap_or(&self.name)
     }
+
+    /// A format error at an offset the archive can show: its own position
+    /// in the file, a stored member's data translated into the archive; a
+    /// deflated one can only be given within the decompressed bytes, and the
+    /// message says so.
+    fn at_data(&self, expected: String) -> DataError {
+        DataError::format(self.path, self.data_at, expected)
+    }
 }
 
-/// An archive read into memory with its central directory parsed.
-struct Archive<'a> {
-    path: &'a Path,
-    bytes: Vec<u8>,
-    members: Vec<Member>,
-}
-
-/// A member's uncompressed bytes and how to place offsets within them.
-struct Contents<'a> {
-    bytes: Cow<'a, [u8]>,
-    name: &'a str,
-    /// Archive offset of the member's data.
-    data_at: usize,
-    deflated: bool,
-}
-
-impl Contents<'_> {
-    /// An error at `offset` within the member: a stored member's offset is
-    /// translated to the archive; a deflated one can only be given within
-    /// the decompressed bytes, and the message says so.
-    fn err(&self, path: &Path, offset: usize, expected: String) -> DataError {
+impl NpyPlace for MemberPlace<'_> {
+    fn err(&self, offset: u64, expected: String) -> DataError {
         if self.deflated {
             DataError::format(
-                path,
-                offset as u64,
+                self.path,
+                offset,
                 format!(
                     "{expected} (in member {:?}, offset in its decompressed bytes)",
                     self.name
@@ -97,330 +63,133 @@ impl Contents<'_> {
             )
         } else {
             DataError::format(
-                path,
-                (self.data_at + offset) as u64,
+                self.path,
+                self.data_at + offset,
                 format!("{expected} (in member {:?})", self.name),
             )
         }
     }
-}
 
-impl<'a> Archive<'a> {
-    fn err(&self, offset: usize, expected: String) -> DataError {
-        DataError::format(self.path, offset as u64, expected)
+    fn read_err(&self, offset: u64, e: std::io::Error) -> DataError {
+        if !self.deflated {
+            return DataError::io(self.path, e);
+        }
+        self.at_data(format!(
+            "a valid deflate stream for member {:?}, failed after {offset} decompressed bytes: {e}",
+            self.name
+        ))
     }
 
-    fn open(path: &'a Path) -> Result<Self, DataError> {
-        let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-        let mut a = Archive {
-            path,
-            bytes,
-            members: Vec::new(),
-        };
-        let magic = a.bytes.get(..4);
-        if magic != Some(&LOCAL_SIG.to_le_bytes()[..]) && magic != Some(&END_SIG.to_le_bytes()[..])
-        {
-            return Err(a.err(0, "the ZIP magic PK\\x03\\x04 (not an .npz file?)".into()));
-        }
-        let end = a.find_end()?;
-        a.members = a.central_directory(end)?;
-        Ok(a)
-    }
-
-    /// The end-of-central-directory record: the last signature whose
-    /// comment fits in the file.
-    fn find_end(&self) -> Result<usize, DataError> {
-        let b = &self.bytes;
-        let len = b.len();
-        let found = (len.saturating_sub(END_LEN + MAX_COMMENT)..=len.saturating_sub(END_LEN))
-            .rev()
-            .filter(|&at| at + END_LEN <= len)
-            .find(|&at| {
-                u32_at(b, at) == Some(END_SIG)
-                    && u16_at(b, at + 20).is_some_and(|c| at + END_LEN + usize::from(c) <= len)
-            });
-        let Some(at) = found else {
-            return Err(self.err(
-                len,
-                "a ZIP end-of-central-directory record (PK\\x05\\x06) near the end of the \
-                 file, found none (truncated archive?)"
-                    .into(),
-            ));
-        };
-        if at >= 20 && u32_at(b, at - 20) == Some(ZIP64_LOCATOR_SIG) {
-            return Err(self.err(
-                at - 20,
-                "a ZIP archive without ZIP64 extensions, found a ZIP64 end-of-central-directory \
-                 locator (archives over 4 GiB or with over 65535 members are not supported)"
-                    .into(),
-            ));
-        }
-        Ok(at)
-    }
-
-    fn central_directory(&self, end: usize) -> Result<Vec<Member>, DataError> {
-        let b = &self.bytes;
-        // Every field is present: find_end checked END_LEN bytes from `end`.
-        let field16 = |off: usize| u16_at(b, end + off).unwrap_or(0);
-        let field32 = |off: usize| u32_at(b, end + off).unwrap_or(0);
-        let (this_disk, cd_disk) = (field16(4), field16(6));
-        let (on_disk, total) = (field16(8), field16(10));
-        let (cd_size, cd_at) = (field32(12), field32(16));
-        if on_disk == 0xFFFF || total == 0xFFFF || cd_size == u32::MAX || cd_at == u32::MAX {
-            return Err(self.err(
-                end + 8,
-                "a ZIP archive without ZIP64 extensions, found ZIP64 markers (0xFFFF...) in the \
-                 end-of-central-directory record"
-                    .into(),
-            ));
-        }
-        if this_disk != 0 || cd_disk != 0 || on_disk != total {
-            return Err(self.err(
-                end + 4,
-                format!(
-                    "a single-disk ZIP archive, found disk {this_disk} (directory on disk \
-                     {cd_disk}, {on_disk} of {total} entries here)"
+    fn ended(&self, offset: u64) -> DataError {
+        if !self.deflated {
+            return DataError::io(
+                self.path,
+                std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "member {:?} ended after {offset} of its {} bytes (did the archive \
+                         change while being read?)",
+                        self.name, self.size
+                    ),
                 ),
-            ));
-        }
-        let (cd_at, cd_size) = (cd_at as usize, cd_size as usize);
-        let cd_end = cd_at + cd_size;
-        if cd_end > end {
-            return Err(self.err(
-                end + 12,
-                format!(
-                    "a central directory ({cd_size} bytes at byte {cd_at}) ending before the \
-                     end record at byte {end}, found it overlapping (truncated archive?)"
-                ),
-            ));
-        }
-        let mut members = Vec::with_capacity(usize::from(total));
-        let mut at = cd_at;
-        for i in 0..usize::from(total) {
-            if at + CENTRAL_LEN > cd_end {
-                return Err(self.err(
-                    at,
-                    format!("central directory entry {i} of {total}, found the directory's end"),
-                ));
-            }
-            if u32_at(b, at) != Some(CENTRAL_SIG) {
-                return Err(self.err(
-                    at,
-                    format!("central directory entry {i} (signature PK\\x01\\x02)"),
-                ));
-            }
-            let f16 = |off: usize| u16_at(b, at + off).unwrap_or(0);
-            let f32_ = |off: usize| u32_at(b, at + off).unwrap_or(0);
-            let (name_len, extra_len, comment_len) = (
-                usize::from(f16(28)),
-                usize::from(f16(30)),
-                usize::from(f16(32)),
             );
-            let name_end = at + CENTRAL_LEN + name_len;
-            let next = name_end + extra_len + comment_len;
-            if next > cd_end {
-                return Err(self.err(
-                    at + 28,
-                    format!(
-                        "central directory entry {i} within the directory, found it running \
-                         {} bytes past its end",
-                        next - cd_end
-                    ),
-                ));
-            }
-            let name = String::from_utf8_lossy(&b[at + CENTRAL_LEN..name_end]).into_owned();
-            let m = Member {
-                flags: f16(8),
-                method: f16(10),
-                crc: f32_(16),
-                compressed: f32_(20) as usize,
-                size: f32_(24) as usize,
-                local_at: f32_(42) as usize,
-                central_at: at,
-                name,
-            };
-            if [f32_(20), f32_(24), f32_(42)].contains(&u32::MAX) {
-                return Err(self.err(
-                    at + 20,
-                    format!(
-                        "sizes and offset of member {:?} without ZIP64 extensions, found ZIP64 \
-                         markers (members over 4 GiB are not supported)",
-                        m.name
-                    ),
-                ));
-            }
-            // Bit 0: traditional encryption; bit 6: strong encryption.
-            if m.flags & 0x41 != 0 {
-                return Err(self.err(
-                    at + 8,
-                    format!(
-                        "an unencrypted member {:?}, found the encryption flag (encrypted \
-                         archives are not supported)",
-                        m.name
-                    ),
-                ));
-            }
-            members.push(m);
-            at = next;
         }
-        Ok(members)
-    }
-
-    /// Array keys, in directory order; directory entries are skipped.
-    fn keys(&self) -> Vec<String> {
-        self.members
-            .iter()
-            .filter(|m| !m.name.ends_with('/'))
-            .map(|m| m.key().to_owned())
-            .collect()
-    }
-
-    /// The member holding array `key`, or the only array when `key` is None.
-    fn select(&self, key: Option<&str>) -> Result<&Member, DataError> {
-        let keys = self.keys();
-        let arrays = || self.members.iter().filter(|m| !m.name.ends_with('/'));
-        match key {
-            Some(k) => arrays().find(|m| m.key() == k).ok_or_else(|| {
-                DataError::Invalid(format!(
-                    "{}: no array {k:?} in the archive; its keys are {keys:?}",
-                    self.path.display()
-                ))
-            }),
-            None => {
-                let mut it = arrays();
-                match (it.next(), it.next()) {
-                    (Some(m), None) => Ok(m),
-                    _ => Err(DataError::Invalid(format!(
-                        "{}: holds {} arrays, so a key must be given; its keys are {keys:?}",
-                        self.path.display(),
-                        keys.len()
-                    ))),
-                }
-            }
-        }
-    }
-
-    /// A member's uncompressed bytes, CRC-checked.
-    fn contents<'m>(&'m self, m: &'m Member) -> Result<Contents<'m>, DataError> {
-        let b = &self.bytes;
-        let name = m.name.as_str();
-        let at = m.local_at;
-        if u32_at(b, at) != Some(LOCAL_SIG) || at + LOCAL_LEN > b.len() {
-            return Err(self.err(
-                at,
-                format!("the local header (PK\\x03\\x04) of member {name:?}"),
-            ));
-        }
-        let name_len = usize::from(u16_at(b, at + 26).unwrap_or(0));
-        let extra_len = usize::from(u16_at(b, at + 28).unwrap_or(0));
-        let data_at = at + LOCAL_LEN + name_len + extra_len;
-        let avail = b.len().saturating_sub(data_at);
-        if avail < m.compressed {
-            return Err(self.err(
-                b.len(),
-                format!(
-                    "{} compressed bytes of member {name:?} from byte {data_at}, found only \
-                     {avail} (truncated archive?)",
-                    m.compressed
-                ),
-            ));
-        }
-        let raw = &b[data_at..data_at + m.compressed];
-        let bytes: Cow<'_, [u8]> = match m.method {
-            0 => {
-                if m.compressed != m.size {
-                    return Err(self.err(
-                        m.central_at + 20,
-                        format!(
-                            "equal sizes for stored member {name:?}, found {} compressed and \
-                             {} uncompressed",
-                            m.compressed, m.size
-                        ),
-                    ));
-                }
-                Cow::Borrowed(raw)
-            }
-            8 => {
-                let mut out = Vec::with_capacity(m.size);
-                // One byte past the declared size reveals a longer stream.
-                DeflateDecoder::new(raw)
-                    .take(m.size as u64 + 1)
-                    .read_to_end(&mut out)
-                    .map_err(|e| {
-                        self.err(
-                            data_at,
-                            format!(
-                                "a valid deflate stream for member {name:?}, failed after {} \
-                                 decompressed bytes: {e}",
-                                out.len()
-                            ),
-                        )
-                    })?;
-                if out.len() != m.size {
-                    let found = if out.len() > m.size {
-                        "more".to_string()
-                    } else {
-                        format!("only {}", out.len())
-                    };
-                    return Err(self.err(
-                        data_at,
-                        format!(
-                            "{} decompressed bytes of member {name:?} (its directory size), \
-                             found {found}",
-                            m.size
-                        ),
-                    ));
-                }
-                Cow::Owned(out)
-            }
-            other => {
-                let what = match other {
-                    99 => " (AES encryption)",
-                    12 => " (bzip2)",
-                    14 => " (LZMA)",
-                    93 => " (zstd)",
-                    _ => "",
-                };
-                return Err(self.err(
-                    m.central_at + 10,
-                    format!(
-                        "compression method 0 (stored) or 8 (deflate) for member {name:?}, \
-                         found {other}{what}"
-                    ),
-                ));
-            }
-        };
-        let crc = crc32(&bytes);
-        if crc != m.crc {
-            return Err(self.err(
-                data_at,
-                format!(
-                    "CRC-32 {:08x} of member {name:?}, found {crc:08x} (corrupt archive)",
-                    m.crc
-                ),
-            ));
-        }
-        Ok(Contents {
-            bytes,
-            name,
-            data_at,
-            deflated: m.method == 8,
-        })
+        self.at_data(format!(
+            "{} decompressed bytes of member {:?} (its directory size), found only {offset}",
+            self.size, self.name
+        ))
     }
 }
 
-/// Reads and decodes one array of the archive; also returns the member's
-/// contents for placing later errors.
-fn read_array<'a>(
-    archive: &'a Archive<'_>,
+/// Reads and decodes one array of the archive; also returns where its
+/// member lies, for placing later errors.
+fn read_array<'p>(
+    archive: &mut Archive<'p>,
     key: Option<&str>,
-) -> Result<(NpyArray, Contents<'a>), DataError> {
-    let m = archive.select(key)?;
-    let c = archive.contents(m)?;
-    let a = decode_npy(&c.bytes, &|off, expected| {
-        c.err(archive.path, off, expected)
-    })?;
-    Ok((a, c))
+) -> Result<(NpyArray, MemberPlace<'p>), DataError> {
+    let i = archive.select(key)?;
+    let m = archive.members.swap_remove(i);
+    let data_at = archive.data_at(&m)?;
+    let place = MemberPlace {
+        path: archive.path,
+        name: m.name.clone(),
+        data_at,
+        deflated: m.method == 8,
+        size: m.size,
+    };
+    let name = &m.name;
+    match m.method {
+        0 if m.compressed != m.size => {
+            return Err(archive.err(
+                m.central_at + 20,
+                format!(
+                    "equal sizes for stored member {name:?}, found {} compressed and {} \
+                     uncompressed",
+                    m.compressed, m.size
+                ),
+            ));
+        }
+        0 => {}
+        8 if m.size > m.compressed.saturating_mul(DEFLATE_MAX_RATIO) => {
+            return Err(archive.err(
+                m.central_at + 24,
+                format!(
+                    "an uncompressed size for member {name:?} within {DEFLATE_MAX_RATIO} times \
+                     its {} compressed bytes (deflate's limit), found {}",
+                    m.compressed, m.size
+                ),
+            ));
+        }
+        8 => {}
+        other => {
+            let what = match other {
+                99 => " (AES encryption)",
+                12 => " (bzip2)",
+                14 => " (LZMA)",
+                93 => " (zstd)",
+                _ => "",
+            };
+            return Err(archive.err(
+                m.central_at + 10,
+                format!(
+                    "compression method 0 (stored) or 8 (deflate) for member {name:?}, found \
+                     {other}{what}"
+                ),
+            ));
+        }
+    }
+    archive
+        .file
+        .seek(SeekFrom::Start(data_at))
+        .map_err(|e| DataError::io(archive.path, e))?;
+    let raw = BufReader::new((&archive.file).take(m.compressed));
+    let (array, crc) = if place.deflated {
+        let mut r = CrcReader::new(DeflateDecoder::new(raw));
+        let array = decode_npy(&mut r, m.size, false, &place)?;
+        // One byte past the directory size reveals a longer stream.
+        match r.read(&mut [0u8]) {
+            Ok(0) => {}
+            Ok(_) => {
+                return Err(place.at_data(format!(
+                    "{} decompressed bytes of member {name:?} (its directory size), found more",
+                    m.size
+                )));
+            }
+            Err(e) => return Err(place.read_err(m.size, e)),
+        }
+        (array, r.crc().sum())
+    } else {
+        let mut r = CrcReader::new(raw);
+        let array = decode_npy(&mut r, m.size, true, &place)?;
+        (array, r.crc().sum())
+    };
+    if crc != m.crc {
+        return Err(place.at_data(format!(
+            "CRC-32 {:08x} of member {name:?}, found {crc:08x} (corrupt archive)",
+            m.crc
+        )));
+    }
+    Ok((array, place))
 }
 
 /// The array keys of an .npz archive (member names without ".npy"), in
@@ -432,105 +201,29 @@ pub fn npz_keys(path: &Path) -> Result<Vec<String>, DataError> {
 /// Reads one float32/float64 array of an .npz archive as (shape, values).
 /// With `key` None the archive must hold exactly one array.
 pub fn read_npz_f32(path: &Path, key: Option<&str>) -> Result<(Vec<usize>, Vec<f32>), DataError> {
-    let archive = Archive::open(path)?;
-    let (a, _) = read_array(&archive, key)?;
+    let mut archive = Archive::open(path)?;
+    let (a, _) = read_array(&mut archive, key)?;
     Ok((a.shape, a.data))
 }
 
 /// Loads one array of an .npz archive as a data set, with the shape rules
 /// of `load_npy_dataset`: (n, d) or (n, item_shape...).
 pub fn load_npz_dataset(path: &Path, key: Option<&str>) -> Result<Dataset, DataError> {
-    let archive = Archive::open(path)?;
-    let (a, c) = read_array(&archive, key)?;
-    let header_start = a.header_start;
-    let key = c.name.strip_suffix(".npy").unwrap_or(c.name);
-    let source = format!("npz {} [{key}]", path.display());
-    dataset_from_array(a, source, &|expected| c.err(path, header_start, expected))
+    let mut archive = Archive::open(path)?;
+    let (a, place) = read_array(&mut archive, key)?;
+    let header_start = a.header_start as u64;
+    let source = format!("npz {} [{}]", path.display(), place.key());
+    dataset_from_array(a, source, &|expected| place.err(header_start, expected))
 }
 
 #[cfg(test)]
 mod tests {
+    use super::test_zip::{Store, zip};
+    use super::zip::{CENTRAL_LEN, END_LEN, LOCAL_LEN};
     use super::*;
+    use crate::limits::with_test_cap;
     use crate::npy::encode_npy_f32;
-    use crate::testutil::temp_file;
-    use std::io::Write;
-
-    /// How the test writer stores a member.
-    #[derive(Clone, Copy, PartialEq)]
-    enum Store {
-        Stored,
-        Deflated,
-        /// Stored, with NumPy's ZIP64-style local header (sizes 0xFFFFFFFF
-        /// plus a ZIP64 extra field holding the real ones).
-        NumpyStyle,
-    }
-
-    /// A minimal ZIP writer for the tests: local headers, central
-    /// directory, end record; no data descriptors.
-    fn zip(members: &[(&str, Vec<u8>, Store)]) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut central = Vec::new();
-        for (name, data, store) in members {
-            let crc = crc32(data);
-            let body = if *store == Store::Deflated {
-                let mut enc =
-                    flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
-                enc.write_all(data).unwrap();
-                enc.finish().unwrap()
-            } else {
-                data.clone()
-            };
-            let method: u16 = if *store == Store::Deflated { 8 } else { 0 };
-            let (csize, size) = (body.len() as u32, data.len() as u32);
-            let local_at = out.len() as u32;
-            let mut extra = Vec::new();
-            let (local_csize, local_size) = if *store == Store::NumpyStyle {
-                extra.extend_from_slice(&1u16.to_le_bytes());
-                extra.extend_from_slice(&16u16.to_le_bytes());
-                extra.extend_from_slice(&u64::from(size).to_le_bytes());
-                extra.extend_from_slice(&u64::from(csize).to_le_bytes());
-                (u32::MAX, u32::MAX)
-            } else {
-                (csize, size)
-            };
-            out.extend_from_slice(&LOCAL_SIG.to_le_bytes());
-            out.extend_from_slice(&[20, 0, 0, 0]); // version needed, flags
-            out.extend_from_slice(&method.to_le_bytes());
-            out.extend_from_slice(&[0; 4]); // time, date
-            out.extend_from_slice(&crc.to_le_bytes());
-            out.extend_from_slice(&local_csize.to_le_bytes());
-            out.extend_from_slice(&local_size.to_le_bytes());
-            out.extend_from_slice(&(name.len() as u16).to_le_bytes());
-            out.extend_from_slice(&(extra.len() as u16).to_le_bytes());
-            out.extend_from_slice(name.as_bytes());
-            out.extend_from_slice(&extra);
-            out.extend_from_slice(&body);
-
-            central.extend_from_slice(&CENTRAL_SIG.to_le_bytes());
-            central.extend_from_slice(&[20, 3, 20, 0, 0, 0]); // made by, needed, flags
-            central.extend_from_slice(&method.to_le_bytes());
-            central.extend_from_slice(&[0; 4]);
-            central.extend_from_slice(&crc.to_le_bytes());
-            central.extend_from_slice(&csize.to_le_bytes());
-            central.extend_from_slice(&size.to_le_bytes());
-            central.extend_from_slice(&(name.len() as u16).to_le_bytes());
-            central.extend_from_slice(&[0; 8]); // extra, comment, disk, internal attrs
-            central.extend_from_slice(&[0; 4]); // external attrs
-            central.extend_from_slice(&local_at.to_le_bytes());
-            central.extend_from_slice(name.as_bytes());
-        }
-        let cd_at = out.len() as u32;
-        out.extend_from_slice(&central);
-        out.extend_from_slice(&END_SIG.to_le_bytes());
-        out.extend_from_slice(&[0; 4]); // disk numbers
-        let count = (members.len() as u16).to_le_bytes();
-        out.extend_from_slice(&count);
-        out.extend_from_slice(&count);
-        out.extend_from_slice(&(central.len() as u32).to_le_bytes());
-        out.extend_from_slice(&cd_at.to_le_bytes());
-        out.extend_from_slice(&[0, 0]); // comment length
-        out
-    }
+    use crate::testutil::{fifo, temp_file, within_seconds};
 
     fn npy(shape: &[usize], data: &[f32]) -> Vec<u8> {
         let mut v = Vec::new();
@@ -547,16 +240,6 @@ mod tests {
             DataError::Format { offset, .. } => *offset,
             other => panic!("expected a Format error, got {other}"),
         }
-    }
-
-    #[test]
-    fn crc32_check_value() {
-        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
-        assert_eq!(crc32(b""), 0);
-        assert_eq!(
-            crc32(b"The quick brown fox jumps over the lazy dog"),
-            0x414F_A339
-        );
     }
 
     #[test]
@@ -734,5 +417,128 @@ mod tests {
         let e = read_npz_f32(t.path(), None).unwrap_err();
         assert_eq!(format_offset(&e), data_at as u64);
         assert!(e.to_string().contains("def.npz"), "{e}");
+    }
+
+    #[test]
+    fn special_files_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = npz_keys(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("not a regular file (a directory)"), "{e}");
+        if Path::new("/dev/zero").exists() {
+            let e = within_seconds("read /dev/zero", || {
+                read_npz_f32(Path::new("/dev/zero"), None)
+            })
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains("character device"), "{e}");
+        }
+        if let Some(p) = fifo(dir.path(), "x.npz") {
+            let e = within_seconds("read a FIFO", move || load_npz_dataset(&p, None))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("x.npz") && e.contains("FIFO"), "{e}");
+        }
+    }
+
+    /// Deflates `data` as the test writer does.
+    fn deflate(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(data).unwrap();
+        enc.finish().unwrap()
+    }
+
+    /// Offset of the only member's uncompressed-size field in the directory.
+    fn size_field(bytes: &[u8], name: &str) -> usize {
+        bytes.len() - END_LEN - CENTRAL_LEN - name.len() + 24
+    }
+
+    #[test]
+    fn deflated_member_declaring_more_than_it_holds() {
+        // The .npy header promises 1000 values, the stream holds 10; the
+        // directory size agrees with the header, so the shortfall shows
+        // only while inflating, which stops there.
+        let mut member = npy(&[1000], &[0.0; 1000]);
+        member.truncate(member.len() - 990 * 4);
+        let mut bytes = zip(&[("x.npy", member.clone(), Store::Deflated)]);
+        let at = size_field(&bytes, "x.npy");
+        let declared = member.len() + 990 * 4;
+        bytes[at..at + 4].copy_from_slice(&(declared as u32).to_le_bytes());
+        let t = temp_file("short-d.npz", &bytes);
+        let e = read_npz_f32(t.path(), None).unwrap_err();
+        assert_eq!(format_offset(&e), (LOCAL_LEN + "x.npy".len()) as u64);
+        let msg = e.to_string();
+        assert!(
+            msg.contains(&format!("{declared} decompressed bytes"))
+                && msg.contains(&format!("found only {}", member.len())),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn deflate_bomb_and_lying_sizes_stop_early() {
+        // 16 MiB of zeros behind a member whose directory says 80 bytes:
+        // inflating stops one byte past the size (the .npy header check
+        // sees the shape and directory disagree first).
+        let member = npy(&[4], &[0.0; 4]);
+        let mut bomb = member.clone();
+        bomb.resize(16 << 20, 0);
+        let mut bytes = zip(&[("x.npy", bomb, Store::Deflated)]);
+        let at = size_field(&bytes, "x.npy");
+        bytes[at..at + 4].copy_from_slice(&(member.len() as u32).to_le_bytes());
+        let t = temp_file("bomb.npz", &bytes);
+        let e = read_npz_f32(t.path(), None).unwrap_err().to_string();
+        assert!(e.contains("found more"), "{e}");
+
+        // A directory size beyond deflate's 1032:1 limit of the compressed
+        // bytes (1 GiB from a few hundred bytes) is refused unread.
+        let mut bytes = zip(&[("y.npy", npy(&[2, 2], &ramp(4)), Store::Deflated)]);
+        let at = size_field(&bytes, "y.npy");
+        bytes[at..at + 4].copy_from_slice(&(1u32 << 30).to_le_bytes());
+        let t = temp_file("lie.npz", &bytes);
+        let e = read_npz_f32(t.path(), None).unwrap_err();
+        assert_eq!(format_offset(&e), at as u64);
+        assert!(e.to_string().contains("deflate's limit"), "{e}");
+
+        // Within that limit but over the cap: refused before inflating the
+        // values, naming the cap. 4 Mi zeros deflate well below 1/1032.
+        let big = npy(&[1 << 20], &vec![0.0; 1 << 20]);
+        let comp = deflate(&big).len();
+        assert!(big.len() as u64 <= comp as u64 * DEFLATE_MAX_RATIO);
+        let bytes = zip(&[("z.npy", big, Store::Deflated)]);
+        let t = temp_file("cap.npz", &bytes);
+        let e = with_test_cap(1 << 20, || read_npz_f32(t.path(), None)).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("cap of 1.0 MiB") && msg.contains("\"z.npy\""),
+            "{msg}"
+        );
+        assert!(msg.contains("4.0 MiB as f32"), "{msg}");
+    }
+
+    #[test]
+    fn hostile_directory_counts_and_shapes() {
+        // The end record claims 65534 entries in a one-entry directory.
+        let mut bytes = zip(&[("x.npy", npy(&[1, 1], &[1.0]), Store::Stored)]);
+        let end = bytes.len() - END_LEN;
+        for off in [8, 10] {
+            bytes[end + off..end + off + 2].copy_from_slice(&0xFFFEu16.to_le_bytes());
+        }
+        let t = temp_file("count.npz", &bytes);
+        let e = npz_keys(t.path()).unwrap_err().to_string();
+        assert!(e.contains("entry 1 of 65534"), "{e}");
+
+        // A stored member whose .npy shape overflows.
+        let header =
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 2), }\n";
+        let mut member = b"\x93NUMPY\x01\x00".to_vec();
+        member.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        member.extend_from_slice(header.as_bytes());
+        let t = temp_file("ovf.npz", &zip(&[("o.npy", member, Store::Stored)]));
+        let e = read_npz_f32(t.path(), None).unwrap_err().to_string();
+        assert!(
+            e.contains("fits in memory") && e.contains("\"o.npy\""),
+            "{e}"
+        );
     }
 }

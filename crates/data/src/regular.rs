@@ -77,7 +77,7 @@ pub(crate) fn open_regular(path: &Path) -> Result<(File, u64), DataError> {
 /// Reads up to `n` bytes, fewer only at the end of the input: header
 /// fields are read this way so a short file yields its exact length for
 /// the error offset. `n` is always a small header size, never a payload.
-pub(crate) fn read_up_to(r: &mut impl Read, n: usize) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_up_to<R: Read + ?Sized>(r: &mut R, n: usize) -> std::io::Result<Vec<u8>> {
     let mut buf = Vec::with_capacity(n.min(1 << 16));
     r.take(n as u64).read_to_end(&mut buf)?;
     Ok(buf)
