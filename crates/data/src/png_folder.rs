@@ -2,19 +2,31 @@
 //! bring one's own images. Every colour type and bit depth is normalised to
 //! 1 (gray) or 3 (RGB) planar channels scaled to [-1, 1] like IDX pixels, so
 //! the result looks like any other image data set of the crate.
+//!
+//! Every entry named `*.png` must be a regular file (or a symlink to one):
+//! a directory, FIFO, device or broken link by that name is refused, not
+//! skipped, since skipping would silently drop a row. Entries with other
+//! names are ignored whatever they are.
+//!
+//! The headers are read first, each checked before any pixel buffer exists:
+//! the pixel data an IHDR declares must fit in the file (deflate expands at
+//! most 1032-fold) and its f32 values within the payload cap, and so must
+//! the folder's total. Then each image is decoded straight into its row.
 
 use crate::dataset::Dataset;
 use crate::error::DataError;
 use crate::idx::scale_u8;
-use png::{BitDepth, ColorType, Transformations};
+use crate::limits::{DEFLATE_MAX_RATIO, max_payload_bytes, over_cap};
+use crate::regular::{open_regular, require_regular};
+use png::{BitDepth, ColorType, Limits, Transformations};
 use rayon::prelude::*;
+use std::fs::File;
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-/// One decoded image: [channels, height, width] and planar values.
-struct Image {
-    shape: [usize; 3],
-    values: Vec<f32>,
-}
+/// The png crate's own allocations (chunk buffers, one row) per image: its
+/// default, or the payload cap when lower.
+const DECODER_LIMIT: u64 = 64 << 20;
 
 /// A 16-bit sample on the same scale as `scale_u8`: 0 -> -1, 65535 -> 1
 /// (so a byte b and its 16-bit widening 257 b give the same value).
@@ -32,28 +44,65 @@ fn corrupt(path: &Path, e: impl std::fmt::Display) -> DataError {
     )
 }
 
-/// Decodes the first (or only) frame of a PNG. EXPAND turns palettes into
-/// RGB(A), low bit depths into 8 bits and tRNS into an alpha channel; alpha
-/// is then dropped.
-fn decode(path: &Path) -> Result<Image, DataError> {
-    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-    let mut decoder = png::Decoder::new(bytes.as_slice());
+/// The decoded layout of one image: [channels kept, height, width], and
+/// per pixel the samples in the output (`stride`) and whether they are 16-bit.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Layout {
+    shape: [usize; 3],
+    stride: usize,
+    wide: bool,
+}
+
+/// Opens a PNG and reads its chunks up to the image data (EXPAND turns
+/// palettes into RGB(A), low bit depths into 8 bits and tRNS into an alpha
+/// channel; alpha is later dropped). The declared size is checked against
+/// the file and the cap here, before any pixel buffer is allocated.
+fn open_png(path: &Path) -> Result<(png::Reader<BufReader<File>>, Layout), DataError> {
+    let (file, len) = open_regular(path)?;
+    let limit = max_payload_bytes().min(DECODER_LIMIT);
+    let limits = Limits {
+        bytes: usize::try_from(limit).unwrap_or(usize::MAX),
+    };
+    let mut decoder = png::Decoder::new_with_limits(BufReader::new(file), limits);
     decoder.set_transformations(Transformations::EXPAND);
     // Metadata never affects pixels; skipping it also tolerates the
     // malformed text chunks some writers emit.
     decoder.set_ignore_text_chunk(true);
     decoder.set_ignore_iccp_chunk(true);
-    let mut reader = decoder.read_info().map_err(|e| corrupt(path, e))?;
-    let mut buf = vec![0u8; reader.output_buffer_size()];
-    let info = reader.next_frame(&mut buf).map_err(|e| corrupt(path, e))?;
-    let (stride, keep) = match info.color_type {
+    let reader = decoder.read_info().map_err(|e| match e {
+        png::DecodingError::LimitsExceeded => corrupt(
+            path,
+            format!(
+                "its declared size needs a decoder buffer over {}",
+                crate::limits::human_bytes(limit)
+            ),
+        ),
+        e => corrupt(path, e),
+    })?;
+    let info = reader.info();
+    let (w, h) = (u64::from(info.width), u64::from(info.height));
+    // Width, height and IHDR start 16 bytes into the file.
+    let bad = |expected: String| DataError::format(path, 16, expected);
+    let bits = w * (info.color_type.samples() * info.bit_depth as usize) as u64;
+    let pixel_bytes = bits.div_ceil(8).checked_mul(h);
+    let room = len.saturating_mul(DEFLATE_MAX_RATIO);
+    if pixel_bytes.is_none_or(|b| b > room) {
+        let size = pixel_bytes.map_or_else(|| "over 16 EiB".into(), crate::limits::human_bytes);
+        return Err(bad(format!(
+            "an image whose pixel data fits in a {len}-byte file (deflate expands at most \
+             {DEFLATE_MAX_RATIO}-fold), found {w} x {h} pixels of {:?} {:?} = {size}",
+            info.color_type, info.bit_depth
+        )));
+    }
+    let (color, depth) = reader.output_color_type();
+    let (stride, keep) = match color {
         ColorType::Grayscale => (1, 1),
         ColorType::GrayscaleAlpha => (2, 1),
         ColorType::Rgb => (3, 3),
         ColorType::Rgba => (4, 3),
         ColorType::Indexed => return Err(corrupt(path, "palette left unexpanded")),
     };
-    let wide = match info.bit_depth {
+    let wide = match depth {
         BitDepth::Eight => false,
         BitDepth::Sixteen => true,
         other => {
@@ -63,15 +112,43 @@ fn decode(path: &Path) -> Result<Image, DataError> {
             ));
         }
     };
-    let (h, w) = (info.height as usize, info.width as usize);
+    // w, h < 2^32, so w * h fits; times 3 channels may not.
+    let values = (w * h).saturating_mul(keep as u64);
+    if let Some(why) = over_cap(values, &format!("{w} x {h} pixels x {keep} channels")) {
+        return Err(bad(why));
+    }
+    let layout = Layout {
+        shape: [keep, h as usize, w as usize],
+        stride,
+        wide,
+    };
+    Ok((reader, layout))
+}
+
+/// Decodes the first (or only) frame of a PNG into `out` (planar values),
+/// which was sized for `expected` from an earlier look at its header.
+fn decode_into(path: &Path, expected: Layout, out: &mut [f32]) -> Result<(), DataError> {
+    let (mut reader, layout) = open_png(path)?;
+    if layout != expected {
+        return Err(DataError::Invalid(format!(
+            "{}: the image changed while the folder was being read",
+            path.display()
+        )));
+    }
+    let mut buf = vec![0u8; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).map_err(|e| corrupt(path, e))?;
+    let Layout {
+        shape: [keep, h, w],
+        stride,
+        wide,
+    } = layout;
     let plane = h * w;
-    let mut values = vec![0.0f32; keep * plane];
     // Rows are packed (no padding at 8 or 16 bits): line_size = w * stride * bytes.
     for (y, line) in buf.chunks_exact(info.line_size).take(h).enumerate() {
         for x in 0..w {
             for c in 0..keep {
                 let s = x * stride + c;
-                values[c * plane + y * w + x] = if wide {
+                out[c * plane + y * w + x] = if wide {
                     scale_u16(u16::from_be_bytes([line[2 * s], line[2 * s + 1]]))
                 } else {
                     scale_u8(line[s])
@@ -79,14 +156,11 @@ fn decode(path: &Path) -> Result<Image, DataError> {
             }
         }
     }
-    Ok(Image {
-        shape: [keep, h, w],
-        values,
-    })
+    Ok(())
 }
 
-/// The `*.png` files (any case of the extension) directly in `dir`, sorted
-/// by file name so the row order is reproducible.
+/// The `*.png` entries (any case of the extension) directly in `dir`, each
+/// a regular file, sorted by file name so the row order is reproducible.
 fn png_files(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| DataError::io(dir, e))? {
@@ -94,12 +168,18 @@ fn png_files(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
         let is_png = path
             .extension()
             .is_some_and(|x| x.eq_ignore_ascii_case("png"));
-        if is_png && path.is_file() {
+        if is_png {
+            require_regular(&path)?;
             files.push(path);
         }
     }
     files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
     Ok(files)
+}
+
+/// The first error in `results`, which are in name order.
+fn first_error<T>(results: Vec<Result<T, DataError>>) -> Result<Vec<T>, DataError> {
+    results.into_iter().collect()
 }
 
 /// Loads every PNG directly in `dir` (sorted by name) as one row each, item
@@ -114,30 +194,44 @@ pub fn load_png_folder(dir: &Path) -> Result<Dataset, DataError> {
             dir.display()
         )));
     }
-    // Decode in parallel, but report the first failure in name order.
-    let decoded: Vec<Result<Image, DataError>> = files.par_iter().map(|f| decode(f)).collect();
-    let mut images = Vec::with_capacity(files.len());
-    for r in decoded {
-        images.push(r?);
-    }
-    let shape = images[0].shape;
-    if let Some(i) = images.iter().position(|im| im.shape != shape) {
+    // Headers in parallel, the first failure reported in name order.
+    let layouts = first_error(
+        files
+            .par_iter()
+            .map(|f| open_png(f).map(|(_, layout)| layout))
+            .collect(),
+    )?;
+    let layout = layouts[0];
+    let shape = layout.shape;
+    if let Some(i) = layouts.iter().position(|l| l.shape != shape) {
         return Err(DataError::Invalid(format!(
             "{}: image shape {:?} (channels, height, width) differs from {:?} of {}",
             files[i].display(),
-            images[i].shape,
+            layouts[i].shape,
             shape,
             files[0].display()
         )));
     }
-    let d = shape.iter().product();
-    let mut rows = Vec::with_capacity(images.len() * d);
-    for im in images {
-        rows.extend(im.values);
+    // Each image is within the cap, so d fits; the folder must fit too.
+    let d: usize = shape.iter().product();
+    let n = files.len();
+    let total = (d as u64).saturating_mul(n as u64);
+    if let Some(why) = over_cap(total, &format!("{n} images of shape {shape:?}")) {
+        return Err(DataError::Invalid(format!(
+            "{}: expected {why}",
+            dir.display()
+        )));
     }
+    let mut rows = vec![0.0f32; n * d];
+    first_error(
+        rows.par_chunks_mut(d)
+            .zip(files.par_iter().zip(&layouts))
+            .map(|(out, (f, &l))| decode_into(f, l, out))
+            .collect(),
+    )?;
     Dataset::new(
         rows,
-        files.len(),
+        n,
         d,
         shape.to_vec(),
         None,
@@ -148,6 +242,8 @@ pub fn load_png_folder(dir: &Path) -> Result<Dataset, DataError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::with_test_cap;
+    use crate::testutil::{fifo, within_seconds};
     use tempfile::{TempDir, tempdir};
 
     fn encode(w: u32, h: u32, color: ColorType, depth: BitDepth, data: &[u8]) -> Vec<u8> {
@@ -320,5 +416,82 @@ mod tests {
         let tmp = tempdir().unwrap();
         let e = load_png_folder(&tmp.path().join("no-such-dir")).unwrap_err();
         assert!(matches!(e, DataError::Io { .. }), "{e}");
+    }
+
+    /// Rewrites the IHDR's width and height, with a valid chunk CRC.
+    fn patch_ihdr(png: &mut [u8], w: u32, h: u32) {
+        png[16..20].copy_from_slice(&w.to_be_bytes());
+        png[20..24].copy_from_slice(&h.to_be_bytes());
+        let mut crc = flate2::Crc::new();
+        crc.update(&png[12..29]);
+        png[29..33].copy_from_slice(&crc.sum().to_be_bytes());
+    }
+
+    #[test]
+    fn huge_declared_dimensions_refused_before_allocating() {
+        let mut img = encode(2, 2, ColorType::Rgba, BitDepth::Sixteen, &[7; 32]);
+        patch_ihdr(&mut img, 100_000, 100_000);
+        assert!(img.len() < 200, "{}", img.len());
+        let dir = folder(&[("huge.png", img)]);
+        let e = load_png_folder(dir.path()).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("huge.png") && msg.contains("at byte 16"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("100000 x 100000 pixels") && msg.contains("74.5 GiB"),
+            "{msg}"
+        );
+        assert!(msg.contains("1032-fold"), "{msg}");
+
+        // The largest header the png crate accepts: refused the same way.
+        let mut img = encode(1, 1, ColorType::Grayscale, BitDepth::Eight, &[0]);
+        patch_ihdr(&mut img, 1 << 31, 1 << 31);
+        let dir = folder(&[("max.png", img)]);
+        let e = load_png_folder(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("max.png"), "{e}");
+    }
+
+    #[test]
+    fn images_over_the_cap_refused_naming_file_or_folder() {
+        // 64 x 64 gray zeros compress well: 16 KiB of f32 values.
+        let img = encode(64, 64, ColorType::Grayscale, BitDepth::Eight, &[0; 4096]);
+        let dir = folder(&[("a.png", img.clone()), ("b.png", img)]);
+        let a = dir.path().join("a.png");
+        let e = with_test_cap(8 << 10, || open_png(&a).map(|_| ())).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("a.png") && msg.contains("cap of 8.0 KiB"),
+            "{msg}"
+        );
+        assert!(msg.contains("64 x 64 pixels x 1 channels"), "{msg}");
+        // Each image fits 24 KiB; the two together do not.
+        let e = with_test_cap(24 << 10, || load_png_folder(dir.path())).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.starts_with(&dir.path().display().to_string()), "{msg}");
+        assert!(msg.contains("2 images of shape [1, 64, 64]"), "{msg}");
+        assert_eq!(load_png_folder(dir.path()).unwrap().n, 2);
+    }
+
+    #[test]
+    fn non_regular_png_entries_refused() {
+        let good = encode(1, 1, ColorType::Grayscale, BitDepth::Eight, &[0]);
+        let dir = folder(&[("a.png", good.clone())]);
+        std::fs::create_dir(dir.path().join("sub.png")).unwrap();
+        let e = load_png_folder(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("sub.png") && e.contains("a directory"), "{e}");
+
+        let dir = folder(&[("a.png", good)]);
+        // A directory with another name is ignored.
+        std::fs::create_dir(dir.path().join("thumbs")).unwrap();
+        assert_eq!(load_png_folder(dir.path()).unwrap().n, 1);
+        if let Some(_p) = fifo(dir.path(), "b.png") {
+            let d = dir.path().to_path_buf();
+            let e = within_seconds("load a folder with a FIFO", move || load_png_folder(&d))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("b.png") && e.contains("FIFO"), "{e}");
+        }
     }
 }
