@@ -6,8 +6,11 @@
 use crate::dataset::Dataset;
 use crate::error::DataError;
 use crate::idx::scale_u8;
+use crate::limits::over_cap;
 use crate::mnist::Split;
+use crate::regular::{open_regular, read_checked_len};
 use rayon::prelude::*;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 /// Image side in pixels.
@@ -39,30 +42,58 @@ fn split_files(dir: &Path, split: Split) -> Vec<PathBuf> {
     }
 }
 
-/// Reads one batch file, appending its labels and raw pixel bytes.
-fn read_batch(path: &Path, labels: &mut Vec<u8>, pixels: &mut Vec<u8>) -> Result<(), DataError> {
-    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-    if bytes.is_empty() {
+/// One opened batch file, its length checked to be whole records.
+struct Batch<'a> {
+    path: &'a Path,
+    file: File,
+    records: usize,
+}
+
+/// Opens a batch file and checks its length: records are fixed-size, so
+/// the length alone says how many there are, before anything is read.
+fn open_batch(path: &Path) -> Result<Batch<'_>, DataError> {
+    let (file, len) = open_regular(path)?;
+    if len == 0 {
         return Err(DataError::format(
             path,
             0,
             format!("at least one {RECORD}-byte CIFAR-10 record, found an empty file"),
         ));
     }
-    let whole = bytes.len() / RECORD;
-    let rest = bytes.len() % RECORD;
+    let whole = len / RECORD as u64;
+    let rest = len % RECORD as u64;
     if rest != 0 {
         return Err(DataError::format(
             path,
-            (whole * RECORD) as u64,
+            whole * RECORD as u64,
             format!(
                 "{RECORD}-byte CIFAR-10 records, found {whole} complete records \
                  then a truncated record of {rest} bytes"
             ),
         ));
     }
-    labels.reserve(whole);
-    pixels.reserve(whole * PIXELS);
+    let records = usize::try_from(whole).map_err(|_| {
+        DataError::format(
+            path,
+            0,
+            format!("a file of at most usize records, found {whole}"),
+        )
+    })?;
+    Ok(Batch {
+        path,
+        file,
+        records,
+    })
+}
+
+/// Reads one batch, appending its labels and its pixels scaled to [-1, 1].
+fn read_batch(
+    mut batch: Batch<'_>,
+    labels: &mut Vec<u8>,
+    values: &mut Vec<f32>,
+) -> Result<(), DataError> {
+    let path = batch.path;
+    let bytes = read_checked_len(&mut batch.file, batch.records * RECORD, path)?;
     for (i, rec) in bytes.chunks_exact(RECORD).enumerate() {
         if rec[0] > 9 {
             return Err(DataError::format(
@@ -72,19 +103,31 @@ fn read_batch(path: &Path, labels: &mut Vec<u8>, pixels: &mut Vec<u8>) -> Result
             ));
         }
         labels.push(rec[0]);
-        pixels.extend_from_slice(&rec[1..]);
     }
+    let start = values.len();
+    values.resize(start + batch.records * PIXELS, 0.0);
+    values[start..]
+        .par_chunks_mut(PIXELS)
+        .zip(bytes.par_chunks_exact(RECORD))
+        .for_each(|(out, rec)| {
+            for (v, &p) in out.iter_mut().zip(&rec[1..]) {
+                *v = scale_u8(p);
+            }
+        });
     Ok(())
 }
 
 /// Loads CIFAR-10 from the extracted directory (one split: train is
 /// data_batch_1..5.bin in order, test is test_batch.bin) or from a single
 /// batch file (then `split` is ignored). Pixels are scaled to [-1, 1] as for
-/// IDX images; labels are attached.
+/// IDX images; labels are attached. Every file is opened and its length
+/// checked, and the total checked against the payload cap, before any is
+/// read.
 pub fn load_cifar10(path: &Path, split: Split) -> Result<Dataset, DataError> {
     let (files, source) = if path.is_dir() {
         let files = split_files(path, split);
-        if let Some(missing) = files.iter().find(|f| !f.is_file()) {
+        // Any entry of the name counts: a FIFO there is refused on opening.
+        if let Some(missing) = files.iter().find(|f| !f.exists()) {
             return Err(DataError::Invalid(format!(
                 "{}: CIFAR-10 batch file not found",
                 missing.display()
@@ -101,12 +144,20 @@ pub fn load_cifar10(path: &Path, split: Split) -> Result<Dataset, DataError> {
             format!("cifar-10 {}", path.display()),
         )
     };
-    let mut labels = Vec::new();
-    let mut pixels = Vec::new();
-    for f in &files {
-        read_batch(f, &mut labels, &mut pixels)?;
+    let batches = files
+        .iter()
+        .map(|f| open_batch(f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let n: usize = batches.iter().map(|b| b.records).sum();
+    let values = (n as u64).saturating_mul(PIXELS as u64);
+    if let Some(why) = over_cap(values, &format!("{n} records of {PIXELS} pixels")) {
+        return Err(DataError::format(&files[0], 0, why));
     }
-    let values: Vec<f32> = pixels.par_iter().map(|&p| scale_u8(p)).collect();
+    let mut labels = Vec::with_capacity(n);
+    let mut values = Vec::with_capacity(n * PIXELS);
+    for b in batches {
+        read_batch(b, &mut labels, &mut values)?;
+    }
     Dataset::new(
         values,
         labels.len(),
@@ -120,7 +171,8 @@ pub fn load_cifar10(path: &Path, split: Split) -> Result<Dataset, DataError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::temp_file;
+    use crate::limits::with_test_cap;
+    use crate::testutil::{fifo, temp_file, within_seconds};
     use tempfile::tempdir;
 
     /// A record whose plane c holds `base + c` everywhere except pixel
@@ -234,5 +286,48 @@ mod tests {
         let e = load_cifar10(&tmp.path().join("absent.bin"), Split::Train).unwrap_err();
         assert!(matches!(e, DataError::Io { .. }), "{e}");
         assert!(e.to_string().contains("absent.bin"), "{e}");
+    }
+
+    #[test]
+    fn special_files_refused_without_blocking() {
+        if Path::new("/dev/zero").exists() {
+            let e = within_seconds("read /dev/zero", || {
+                load_cifar10(Path::new("/dev/zero"), Split::Test)
+            })
+            .unwrap_err()
+            .to_string();
+            assert!(
+                e.contains("/dev/zero") && e.contains("character device"),
+                "{e}"
+            );
+        }
+        let dir = tempdir().unwrap();
+        if fifo(dir.path(), "test_batch.bin").is_some() {
+            let d = dir.path().to_path_buf();
+            let e = within_seconds("read a FIFO batch", move || load_cifar10(&d, Split::Test))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("test_batch.bin") && e.contains("FIFO"), "{e}");
+        }
+    }
+
+    #[test]
+    fn total_over_the_cap_refused_before_reading() {
+        let mut bytes = record(1, 0);
+        bytes.extend(record(2, 0));
+        let t = temp_file("two.bin", &bytes);
+        let e = with_test_cap(3 * 4 * PIXELS as u64 / 2, || {
+            load_cifar10(t.path(), Split::Test)
+        })
+        .unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("two.bin") && msg.contains("cap of 18.0 KiB"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("2 records of 3072 pixels") && msg.contains("24.0 KiB"),
+            "{msg}"
+        );
     }
 }
