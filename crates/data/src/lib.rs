@@ -1,7 +1,13 @@
 //! Data for geotraj: the `Dataset` container, loaders (IDX/MNIST family,
-//! CIFAR-10, PNG folders, NumPy .npy/.npz), synthetic generators (toys,
-//! mixtures, manifolds with exact projections), and the counter-based random
-//! numbers every crate uses so results never depend on batching or threads.
+//! CIFAR-10, PNG folders, NumPy .npy/.npz), a safetensors header validator,
+//! synthetic generators (toys, mixtures, manifolds with exact projections),
+//! and the counter-based random numbers every crate uses so results never
+//! depend on batching or threads.
+//!
+//! Every loader treats its input as hostile: only regular files are opened,
+//! header sizes are checked (overflow, file length, the payload cap of
+//! `limits`) before anything is allocated from them, and compressed data
+//! is inflated only up to what its header declares.
 
 pub mod cifar;
 pub mod dataset;
@@ -19,6 +25,7 @@ pub mod npz;
 pub mod png_folder;
 mod regular;
 pub mod rng;
+pub mod safetensors;
 pub mod shapes;
 pub mod toys;
 
@@ -38,5 +45,6 @@ pub use npy::{encode_npy_f32, load_npy_dataset, read_npy_f32};
 pub use npz::{load_npz_dataset, npz_keys, read_npz_f32};
 pub use png_folder::load_png_folder;
 pub use rng::{Stream, normal_rows};
+pub use safetensors::{TensorInfo, check_safetensors};
 pub use shapes::shapes;
 pub use toys::{eight_gaussians, isotropic_gaussian, swiss_roll, two_moons};
