@@ -151,7 +151,11 @@ pub fn load_cifar10(path: &Path, split: Split) -> Result<Dataset, DataError> {
     let n: usize = batches.iter().map(|b| b.records).sum();
     let values = (n as u64).saturating_mul(PIXELS as u64);
     if let Some(why) = over_cap(values, &format!("{n} records of {PIXELS} pixels")) {
-        return Err(DataError::format(&files[0], 0, why));
+        return Err(if path.is_dir() {
+            DataError::Invalid(format!("{}: expected {why}", path.display()))
+        } else {
+            DataError::format(path, 0, why)
+        });
     }
     let mut labels = Vec::with_capacity(n);
     let mut values = Vec::with_capacity(n * PIXELS);
