@@ -304,7 +304,7 @@ fn padded(e: Extent, log: bool, axis: &str) -> Result<(f64, f64), PlotError> {
     };
     let span = b - a;
     if !span.is_finite() {
-        return Err(PlotError::Data(format!(
+        return Err(PlotError::Nothing(format!(
             "the {axis} values span [{}, {}], too wide to draw",
             e.lo, e.hi
         )));
@@ -333,7 +333,7 @@ fn padded(e: Extent, log: bool, axis: &str) -> Result<(f64, f64), PlotError> {
         if e.lo < e.hi {
             Ok((e.lo, e.hi))
         } else {
-            Err(PlotError::Data(format!(
+            Err(PlotError::Nothing(format!(
                 "the {axis} values around {} cannot be given a drawable range",
                 e.lo
             )))
@@ -360,7 +360,7 @@ pub(crate) fn prepare(fig: &Figure) -> Result<Prepared, PlotError> {
         && fig.lines.is_empty()
         && fig.heatmap.is_none()
     {
-        return Err(PlotError::Data(format!(
+        return Err(PlotError::Nothing(format!(
             "figure '{}' has no series, no point clouds, no lines and no heatmap",
             fig.title
         )));
@@ -391,7 +391,7 @@ pub(crate) fn prepare(fig: &Figure) -> Result<Prepared, PlotError> {
         && fig.points.iter().all(|s| s.x.is_empty())
         && fig.lines.iter().all(|l| l.paths.iter().all(Vec::is_empty));
     if all_empty && heat.is_none() {
-        return Err(PlotError::Data(format!(
+        return Err(PlotError::Nothing(format!(
             "figure '{}': every series is empty ({})",
             fig.title,
             names(fig)
@@ -418,7 +418,7 @@ pub(crate) fn prepare(fig: &Figure) -> Result<Prepared, PlotError> {
             (false, false) => "finite",
             _ => "finite (and positive on a log axis)",
         };
-        return Err(PlotError::Data(format!(
+        return Err(PlotError::Nothing(format!(
             "figure '{}': no {need} values to draw in {}",
             fig.title,
             names(fig)
@@ -505,11 +505,24 @@ mod tests {
             Err(PlotError::Data(msg)) => {
                 // Nothing is written for a figure that cannot be drawn.
                 let left = list(dir.path());
-                assert!(left.is_empty(), "left files: {left:?}");
+                assert!(
+                    left.iter().all(|n| n.starts_with("empty.")),
+                    "left files: {left:?}"
+                );
                 msg
             }
             other => panic!("expected a data error, got {other:?}"),
         }
+    }
+
+    /// Renders a figure with nothing drawable: both files exist and the SVG
+    /// says why; returns its text.
+    fn placeholder(fig: &Figure, dir: &TempDir) -> String {
+        let paths = render(fig, &dir.path().join("empty")).expect("a placeholder");
+        assert_eq!(png_size(&fs::read(&paths[0]).unwrap()), (1000, 650));
+        let svg = fs::read_to_string(&paths[1]).unwrap();
+        assert!(svg.contains("nothing to draw"), "{svg}");
+        svg
     }
 
     #[test]
@@ -536,14 +549,14 @@ mod tests {
     }
 
     #[test]
-    fn bad_figures_are_data_errors() {
+    fn bad_figures_are_data_errors_and_empty_ones_placeholders() {
         let dir = tempdir().unwrap();
 
         let empty = Figure {
             title: "nothing".into(),
             ..Figure::default()
         };
-        assert!(data_error(&empty, &dir).contains("nothing"));
+        assert!(placeholder(&empty, &dir).contains("no series"));
 
         let all_empty = Figure {
             series: vec![Band {
@@ -556,7 +569,7 @@ mod tests {
             }],
             ..Figure::default()
         };
-        let msg = data_error(&all_empty, &dir);
+        let msg = placeholder(&all_empty, &dir);
         assert!(msg.contains("hollow") && msg.contains("void"), "{msg}");
 
         let mut mismatched = sigma_figure();
@@ -587,7 +600,7 @@ mod tests {
             }],
             ..Figure::default()
         };
-        assert!(data_error(&nan, &dir).contains("all nan"));
+        assert!(placeholder(&nan, &dir).contains("all nan"));
 
         let negative_on_log = Figure {
             log_y: true,
@@ -598,7 +611,7 @@ mod tests {
             }],
             ..Figure::default()
         };
-        assert!(data_error(&negative_on_log, &dir).contains("below zero"));
+        assert!(placeholder(&negative_on_log, &dir).contains("below zero"));
 
         let huge = Figure {
             points: vec![Scatter {
@@ -608,7 +621,7 @@ mod tests {
             }],
             ..Figure::default()
         };
-        data_error(&huge, &dir);
+        assert!(placeholder(&huge, &dir).contains("too wide"));
 
         assert!(matches!(
             render(&sigma_figure(), Path::new("/")),
@@ -695,7 +708,7 @@ mod tests {
     }
 
     #[test]
-    fn empty_line_groups_alone_are_data_errors() {
+    fn empty_line_groups_alone_are_placeholders() {
         let dir = tempdir().unwrap();
         let hollow = Figure {
             lines: vec![Lines {
@@ -705,7 +718,7 @@ mod tests {
             points: vec![Scatter::default()],
             ..Figure::default()
         };
-        assert!(data_error(&hollow, &dir).contains("no paths"));
+        assert!(placeholder(&hollow, &dir).contains("no paths"));
         let nan = Figure {
             lines: vec![Lines {
                 label: "nan paths".into(),
@@ -714,7 +727,7 @@ mod tests {
             }],
             ..Figure::default()
         };
-        assert!(data_error(&nan, &dir).contains("nan paths"));
+        assert!(placeholder(&nan, &dir).contains("nan paths"));
     }
 
     #[test]
@@ -926,6 +939,6 @@ mod tests {
             counts: vec![1.0],
             log_counts: false,
         };
-        data_error(&fig(huge), &dir);
+        assert!(placeholder(&fig(huge), &dir).contains("too wide"));
     }
 }

@@ -4,6 +4,7 @@
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::data::{self, HeatParts, Prepared};
 use crate::figure::Figure;
@@ -126,6 +127,49 @@ pub(crate) fn draw<DB: DrawingBackend>(
         (false, true) => chart(root, fig, prep, ranges, x, y.log_scale()),
         (true, true) => chart(root, fig, prep, ranges, x.log_scale(), y.log_scale()),
     }
+}
+
+/// A figure with nothing drawable: its title, and the reason in the middle
+/// of an empty canvas (long reasons wrap at word boundaries).
+pub(crate) fn nothing_to_draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    why: &str,
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(err)?;
+    let (w, h) = root.dim_in_pixel();
+    let centred = |size: u32| {
+        TextStyle::from((FAMILY, size).into_font()).pos(Pos::new(HPos::Center, VPos::Center))
+    };
+    let mid = w as i32 / 2;
+    root.draw(&Text::new(
+        title.to_string(),
+        (mid, MARGIN as i32 + 20),
+        centred(TITLE_SIZE),
+    ))
+    .map_err(err)?;
+    let mut lines = vec!["nothing to draw".to_string()];
+    let mut line = String::new();
+    for word in why.split_whitespace() {
+        if !line.is_empty() && line.len() + word.len() > 80 {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    let top = h as i32 / 2 - 14 * lines.len() as i32;
+    for (i, l) in lines.iter().enumerate() {
+        root.draw(&Text::new(
+            l.clone(),
+            (mid, top + 28 * i as i32),
+            centred(20),
+        ))
+        .map_err(err)?;
+    }
+    Ok(())
 }
 
 /// The chart layout (caption, margin, label areas) used for every figure.

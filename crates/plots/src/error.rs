@@ -13,8 +13,12 @@ pub enum PlotError {
     },
     /// plotters failed while drawing or encoding the named output.
     Draw { path: PathBuf, message: String },
-    /// The figure cannot be drawn: empty, mismatched lengths, nothing finite.
+    /// The figure is malformed: mismatched lengths, an invalid heatmap.
     Data(String),
+    /// The figure is well formed but holds nothing drawable (no series, every
+    /// series empty, no finite value). `render` draws a placeholder saying so
+    /// instead of returning this; only `prepare` yields it.
+    Nothing(String),
 }
 
 impl PlotError {
@@ -40,7 +44,7 @@ impl fmt::Display for PlotError {
             PlotError::Draw { path, message } => {
                 write!(f, "{}: drawing failed: {}", path.display(), message)
             }
-            PlotError::Data(msg) => f.write_str(msg),
+            PlotError::Data(msg) | PlotError::Nothing(msg) => f.write_str(msg),
         }
     }
 }

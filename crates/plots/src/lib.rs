@@ -33,14 +33,48 @@ const SIZE: (u32, u32) = (1000, 650);
 /// parent directory, and returns both paths (PNG first).
 ///
 /// Non-finite values (and non-positive ones on a log axis) are skipped, and a
-/// line or path breaks where one was skipped. The figure is checked before anything
-/// is written: empty figures, mismatched lengths, figures without a single
-/// drawable value and invalid heatmaps (edges not finite and strictly
-/// increasing, or not positive on a log axis; a wrong number of counts;
-/// negative or non-finite counts) are `PlotError::Data`. Both files are rendered to temporary
-/// siblings first and renamed only once both have succeeded.
+/// line or path breaks where one was skipped. The figure is checked before
+/// anything is written: mismatched lengths and invalid heatmaps (edges not
+/// finite and strictly increasing, or not positive on a log axis; a wrong
+/// number of counts; negative or non-finite counts) are `PlotError::Data`. A
+/// well-formed figure with nothing drawable (no series, all empty, no finite
+/// value, a range too wide for f64) is drawn as its title over a note saying
+/// why, so a degenerate run still gets every figure. Both files are rendered
+/// to temporary siblings first and renamed only once both have succeeded.
 pub fn render(fig: &Figure, stem: &Path) -> Result<Vec<PathBuf>, PlotError> {
-    let prep = data::prepare(fig)?;
+    match data::prepare(fig) {
+        Ok(prep) => write_both(stem, &Paint::Figure(fig, &prep)),
+        Err(PlotError::Nothing(why)) => {
+            // The title is drawn above the reason: do not repeat it.
+            let prefix = format!("figure '{}': ", fig.title);
+            let why = why.strip_prefix(&prefix).unwrap_or(&why);
+            write_both(stem, &Paint::Nothing(&fig.title, why))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// What a figure's two files show.
+enum Paint<'a> {
+    Figure(&'a Figure, &'a data::Prepared),
+    /// A title and why there is nothing under it.
+    Nothing(&'a str, &'a str),
+}
+
+impl Paint<'_> {
+    fn on<DB: plotters::prelude::DrawingBackend>(
+        &self,
+        root: &plotters::drawing::DrawingArea<DB, plotters::coord::Shift>,
+    ) -> Result<(), String> {
+        match self {
+            Paint::Figure(fig, prep) => draw::draw(root, fig, prep),
+            Paint::Nothing(title, why) => draw::nothing_to_draw(root, title, why),
+        }
+    }
+}
+
+/// Paints the SVG and the PNG of `stem` to temporaries, then renames both.
+fn write_both(stem: &Path, paint: &Paint) -> Result<Vec<PathBuf>, PlotError> {
     let png = output::with_suffix(stem, ".png")?;
     let svg = output::with_suffix(stem, ".svg")?;
     font::ensure_registered().map_err(|m| PlotError::draw(&png, m))?;
@@ -49,7 +83,7 @@ pub fn render(fig: &Figure, stem: &Path) -> Result<Vec<PathBuf>, PlotError> {
     let mut text = String::new();
     {
         let root = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
-        draw::draw(&root, fig, &prep).map_err(|m| PlotError::draw(&svg, m))?;
+        paint.on(&root).map_err(|m| PlotError::draw(&svg, m))?;
         root.present()
             .map_err(|e| PlotError::draw(&svg, e.to_string()))?;
     }
@@ -59,7 +93,7 @@ pub fn render(fig: &Figure, stem: &Path) -> Result<Vec<PathBuf>, PlotError> {
     let png_tmp = output::TempFile::beside(&png);
     {
         let root = BitMapBackend::new(&png_tmp.path, SIZE).into_drawing_area();
-        draw::draw(&root, fig, &prep).map_err(|m| PlotError::draw(&png, m))?;
+        paint.on(&root).map_err(|m| PlotError::draw(&png, m))?;
         // present() encodes and saves; dropping the backend would swallow errors.
         root.present()
             .map_err(|e| PlotError::draw(&png, e.to_string()))?;

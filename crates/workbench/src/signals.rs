@@ -1,0 +1,49 @@
+//! SIGINT, SIGTERM and SIGHUP end a run cleanly: its temporaries (the staged
+//! output folders, half-written cache files) are removed and the previous
+//! output stays as it was. The signals are blocked in every thread and
+//! taken by one waiting thread, so the handler may lock and allocate; it
+//! waits for a folder swap in progress to finish.
+
+/// The signals that end a run; exit status 128 + the signal, as a shell's.
+#[cfg(unix)]
+const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+
+/// Blocks the signals in this thread (so in every thread it spawns from now
+/// on) and starts the thread that takes them. Call first thing in main.
+#[cfg(unix)]
+pub fn install() {
+    // SAFETY: sigset_t is plain data initialised by sigemptyset; the calls
+    // only read the set.
+    let set = unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for s in SIGNALS {
+            libc::sigaddset(&mut set, s);
+        }
+        if libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
+            return;
+        }
+        set
+    };
+    let spawned = std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let mut sig: libc::c_int = 0;
+            // SAFETY: `set` lives in this closure; sigwait writes `sig`.
+            while unsafe { libc::sigwait(&set, &mut sig) } != 0 {}
+            let _swap_done = geotraj_records::cleanup::critical();
+            let removed = geotraj_records::cleanup::remove_tracked();
+            eprintln!(
+                "\ninterrupted (signal {sig}): removed {removed} temporaries; earlier outputs are untouched"
+            );
+            std::process::exit(128 + sig);
+        });
+    if spawned.is_err() {
+        // Without the taker, restore the default action rather than ignore signals.
+        // SAFETY: as above.
+        unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut()) };
+    }
+}
+
+#[cfg(not(unix))]
+pub fn install() {}
