@@ -29,7 +29,19 @@ pub struct Pca {
 
 impl Pca {
     /// Fits the top `k` components (k clamped to d) of the n x d `rows`.
+    /// With more dimensions than rows it works on the n x n Gram matrix
+    /// instead of the d x d covariance (same components and variances, in
+    /// O(n^2 d) time and O(n^2 + n d) memory, where d x d could not fit);
+    /// components beyond the rows' rank have no variance and are zero.
     pub fn fit(rows: &[f32], n: usize, d: usize, k: usize) -> Pca {
+        if d > n {
+            Pca::fit_gram(rows, n, d, k)
+        } else {
+            Pca::fit_covariance(rows, n, d, k)
+        }
+    }
+
+    fn fit_covariance(rows: &[f32], n: usize, d: usize, k: usize) -> Pca {
         let k = k.min(d);
         let (mean, cov) = covariance(rows, n, d);
         let (values, vectors) = sym_eigen(&cov, d);
@@ -38,16 +50,69 @@ impl Pca {
             for (j, v) in row.iter_mut().enumerate() {
                 *v = vectors[j * d + c];
             }
-            let lead = row
-                .iter()
-                .copied()
-                .reduce(|best, v| if v.abs() > best.abs() { v } else { best })
-                .unwrap_or(0.0);
-            if lead < 0.0 {
-                row.iter_mut().for_each(|v| *v = -*v);
-            }
+            lead_positive(row);
         }
         let variances = values[..k].iter().map(|v| v.max(0.0)).collect();
+        Pca {
+            mean,
+            components,
+            variances,
+            d,
+            k,
+        }
+    }
+
+    /// The Gram route: with G = X Xᵀ / (n - 1) for the centred rows X and
+    /// G u = λ u, v = Xᵀ u / sqrt((n - 1) λ) is a unit eigenvector of the
+    /// covariance with the same λ.
+    fn fit_gram(rows: &[f32], n: usize, d: usize, k: usize) -> Pca {
+        assert_eq!(rows.len(), n * d, "Pca::fit: rows must be n x d");
+        let k = k.min(d);
+        let mut mean = vec![0.0f64; d];
+        for row in rows.chunks_exact(d) {
+            for (m, &x) in mean.iter_mut().zip(row) {
+                *m += f64::from(x);
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= n.max(1) as f64);
+        let centred: Vec<f64> = rows
+            .chunks_exact(d)
+            .flat_map(|row| row.iter().zip(&mean).map(|(&x, m)| f64::from(x) - m))
+            .collect();
+        let div = n.saturating_sub(1).max(1) as f64;
+        let mut gram = vec![0.0f64; n * n];
+        gram.par_chunks_mut(n.max(1))
+            .enumerate()
+            .for_each(|(a, out)| {
+                let ca = &centred[a * d..(a + 1) * d];
+                for (b, g) in out.iter_mut().enumerate() {
+                    *g = dot(ca, &centred[b * d..(b + 1) * d]) / div;
+                }
+            });
+        let (values, vectors) = sym_eigen(&gram, n);
+        let top = values.first().copied().unwrap_or(0.0).max(0.0);
+        let mut components = vec![0.0f64; k * d];
+        let mut variances = vec![0.0f64; k];
+        for (c, row) in components
+            .chunks_exact_mut(d.max(1))
+            .take(k.min(n))
+            .enumerate()
+        {
+            let lambda = values[c];
+            // Round-off leaves null directions with |λ| ~ 1e-16 top: no component there.
+            if !(lambda > top * 1e-12 && lambda > 0.0) {
+                continue;
+            }
+            let scale = 1.0 / (div * lambda).sqrt();
+            for a in 0..n {
+                let u = vectors[a * n + c] * scale;
+                for (v, x) in row.iter_mut().zip(&centred[a * d..(a + 1) * d]) {
+                    *v += u * x;
+                }
+            }
+            lead_positive(row);
+            variances[c] = lambda;
+        }
         Pca {
             mean,
             components,
@@ -78,6 +143,19 @@ impl Pca {
             },
         );
         out
+    }
+}
+
+/// Flips `row` so that its largest-magnitude entry is positive (a
+/// deterministic sign for an eigenvector).
+fn lead_positive(row: &mut [f64]) {
+    let lead = row
+        .iter()
+        .copied()
+        .reduce(|best, v| if v.abs() > best.abs() { v } else { best })
+        .unwrap_or(0.0);
+    if lead < 0.0 {
+        row.iter_mut().for_each(|v| *v = -*v);
     }
 }
 
@@ -279,6 +357,33 @@ mod tests {
 
     fn close(x: f64, y: f64, rel: f64) -> bool {
         (x - y).abs() <= rel * x.abs().max(y.abs()).max(1e-300)
+    }
+
+    #[test]
+    fn gram_and_covariance_routes_agree_with_more_dimensions_than_rows() {
+        // 12 rows in 40 dimensions with distinct variances along the axes.
+        let (n, d, k) = (12, 40, 6);
+        let noise = normal_rows(3, 0..n, d);
+        let rows: Vec<f32> = noise
+            .iter()
+            .enumerate()
+            .map(|(i, &z)| z * (1.0 + (i % d) as f32 * 0.25))
+            .collect();
+        let gram = Pca::fit(&rows, n, d, k);
+        let cov = Pca::fit_covariance(&rows, n, d, k);
+        for c in 0..k {
+            assert!(close(gram.variances[c], cov.variances[c], 1e-9), "{c}");
+            for j in 0..d {
+                let (g, v) = (gram.components[c * d + j], cov.components[c * d + j]);
+                assert!((g - v).abs() < 1e-8, "component {c}[{j}]: {g} vs {v}");
+            }
+        }
+        // Beyond the rank (n - 1 = 11): nothing, rather than arbitrary directions.
+        let wide = Pca::fit(&rows, n, d, 20);
+        assert!(wide.variances[11..].iter().all(|&v| v == 0.0));
+        assert!(wide.components[11 * d..].iter().all(|&v| v == 0.0));
+        let features = wide.project(&rows, n);
+        assert!(features.iter().all(|f| f.is_finite()));
     }
 
     fn diagonal_stats(mean: &[f64], sd: &[f64]) -> FeatureStats {
