@@ -103,6 +103,12 @@ pub fn load_weights<M: Module>(module: M, path: &Path) -> Result<M, CheckpointEr
     if !path.is_file() {
         return Err(io(path, "no such checkpoint file"));
     }
+    // Our own check of the header first: a hostile file gets one error
+    // naming the tensor and offset, never a panic or a huge allocation.
+    geotraj_data::check_safetensors(path).map_err(|e| CheckpointError::State {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
     let mut module = module;
     let mut store = SafetensorsStore::from_file(path)
         .validate(false)
@@ -171,9 +177,27 @@ pub struct TrainState {
 
 const FORMAT: &str = "geotraj-checkpoint-1";
 
+/// train.json is a spec and a loss curve: kilobytes. A special file or a
+/// huge one is refused rather than read.
+fn read_small(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    const MAX_BYTES: u64 = 64 << 20;
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() || meta.len() > MAX_BYTES {
+        return Err(std::io::Error::other(format!(
+            "not a regular file of at most {MAX_BYTES} bytes"
+        )));
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_BYTES)
+        .read_to_string(&mut text)?;
+    Ok(text)
+}
+
 pub fn read_state(dir: &Path) -> Result<TrainState, CheckpointError> {
     let path = dir.join(STATE_FILE);
-    let text = std::fs::read_to_string(&path).map_err(|e| io(&path, e))?;
+    let text = read_small(&path).map_err(|e| io(&path, e))?;
     let state: TrainState = serde_json::from_str(&text).map_err(|e| CheckpointError::State {
         path: path.clone(),
         message: e.to_string(),

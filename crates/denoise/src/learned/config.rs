@@ -73,9 +73,46 @@ impl NetConfig {
         }
     }
 
+    /// About how many weights the network has (f64: no size overflows).
+    pub fn approx_parameters(&self) -> f64 {
+        match self {
+            NetConfig::Mlp {
+                dim,
+                hidden,
+                depth,
+                embed,
+            } => {
+                let (d, h, e) = (*dim as f64, *hidden as f64, *embed as f64);
+                2.0 * d * h + *depth as f64 * (2.0 * h * h + e * h) + e * e
+            }
+            NetConfig::Unet {
+                channels,
+                base,
+                mults,
+                blocks,
+                embed,
+                ..
+            } => {
+                let e = *embed as f64;
+                let levels: f64 = mults
+                    .iter()
+                    .map(|m| {
+                        let c = (*base as f64) * (*m as f64);
+                        // Two 3x3 convolutions and an embedding projection per block, down and up.
+                        2.0 * (*blocks as f64 + 1.0) * (18.0 * c * c + e * c)
+                    })
+                    .sum();
+                levels + 18.0 * *channels as f64 * *base as f64 + e * e
+            }
+        }
+    }
+
     /// Why this architecture cannot be built, naming the key; None when it can.
     pub fn problem(&self) -> Option<String> {
         let bad = |key: &str, what: String| Some(format!("net.{key}: {what}"));
+        if let Some(p) = self.size_problem() {
+            return Some(p);
+        }
         match self {
             NetConfig::Mlp {
                 dim,
@@ -141,6 +178,44 @@ impl NetConfig {
                 None
             }
         }
+    }
+
+    /// Sizes beyond what any network here could allocate: each is bounded
+    /// so the products computed later cannot overflow.
+    fn size_problem(&self) -> Option<String> {
+        let bad = |key: &str, what: String| Some(format!("net.{key}: {what}"));
+        let (dim, levels) = match self {
+            NetConfig::Mlp { dim, .. } => (Some(*dim), 0),
+            NetConfig::Unet {
+                channels,
+                height,
+                width,
+                mults,
+                ..
+            } => (
+                channels
+                    .checked_mul(*height)
+                    .and_then(|c| c.checked_mul(*width)),
+                mults.len(),
+            ),
+        };
+        const MAX_DIM: usize = 1 << 28;
+        match dim {
+            Some(d) if d <= MAX_DIM => {}
+            _ => return bad("dim", format!("the state has more than {MAX_DIM} values")),
+        }
+        if levels > 10 {
+            return bad("mults", format!("{levels} levels; at most 10"));
+        }
+        const MAX_PARAMETERS: f64 = 2e9;
+        let p = self.approx_parameters();
+        if p.is_nan() || p > MAX_PARAMETERS {
+            return bad(
+                "hidden/base",
+                format!("the network would have about {p:.3e} weights; at most {MAX_PARAMETERS:e}"),
+            );
+        }
+        None
     }
 
     pub fn describe(&self) -> String {

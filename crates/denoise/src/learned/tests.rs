@@ -138,6 +138,42 @@ fn unet_maps_images_to_images_and_trains() {
 }
 
 #[test]
+fn sizes_that_cannot_be_allocated_are_problems_not_panics() {
+    let unet = |mults: Vec<usize>, side: usize, base: usize| NetConfig::Unet {
+        channels: 3,
+        height: side,
+        width: side,
+        base,
+        mults,
+        blocks: 1,
+        groups: 1,
+        embed: 8,
+    };
+    // 70 levels would shift 1 << 69 past usize; the side overflows the product.
+    let cases = [
+        (unet(vec![1; 70], 8, 8), "net.mults"),
+        (unet(vec![1], usize::MAX / 2, 8), "net.dim"),
+        (unet(vec![1, 2], 8, 1 << 40), "net.hidden/base"),
+        (
+            NetConfig::Mlp {
+                dim: 2,
+                hidden: 1 << 40,
+                depth: 2,
+                embed: 8,
+            },
+            "net.hidden/base",
+        ),
+    ];
+    for (net, key) in cases {
+        let p = net.problem().expect("refused");
+        assert!(p.starts_with(key), "{p}");
+    }
+    let mut spec = mlp_spec(8, 3);
+    spec.train.batch = usize::MAX;
+    assert!(spec.problem().unwrap().starts_with("train.batch"));
+}
+
+#[test]
 fn gradient_matches_finite_differences() {
     let rows = two_clusters(64);
     let mut t = Trainer::new(mlp_spec(8, 10), device());

@@ -85,6 +85,16 @@ impl TrainSpec {
         if t.steps == 0 || t.batch == 0 {
             return Some("train.steps/batch: expected positive counts".into());
         }
+        // A batch's activations scale with batch x state size; bounding the
+        // product keeps every buffer size computed from them in range.
+        let values = t.batch as f64 * self.net.dim() as f64;
+        if values > 1e10 {
+            return Some(format!(
+                "train.batch: {} x a state of {} values is {values:.3e} values per batch; at most 1e10",
+                t.batch,
+                self.net.dim()
+            ));
+        }
         if !(t.lr > 0.0 && t.lr.is_finite()) {
             return Some(format!(
                 "train.lr: expected a positive number, got {}",
