@@ -5,7 +5,7 @@
 //!
 //! The cap, first match wins: a process-wide value set with
 //! [`set_max_payload_bytes`]; the environment variable
-//! `GEOTRAJ_MAX_DATA_BYTES` (a byte count, optionally with a binary suffix:
+//! `GEOTRAJ_MAX_MEMORY` (a byte count, optionally with a binary suffix:
 //! `2000000000`, `512M`, `2G`, `2GiB`); MemAvailable from /proc/meminfo;
 //! 8 GiB when that is unreadable. A malformed variable is ignored rather
 //! than failing every load, and the cap error says it was ignored.
@@ -15,7 +15,8 @@ use std::path::Path;
 use std::sync::Mutex;
 
 /// The environment variable that sets the cap.
-pub const MAX_DATA_BYTES_ENV: &str = "GEOTRAJ_MAX_DATA_BYTES";
+/// The workbench judges a whole run's memory estimate against the same cap.
+pub const MAX_DATA_BYTES_ENV: &str = "GEOTRAJ_MAX_MEMORY";
 
 /// The cap when neither the variable nor /proc/meminfo gives one.
 const FALLBACK: u64 = 8 << 30;
@@ -35,7 +36,7 @@ thread_local! {
 }
 
 /// Sets (Some) or clears (None) a process-wide cap that takes precedence
-/// over `GEOTRAJ_MAX_DATA_BYTES` and the memory-based default; for tests
+/// over `GEOTRAJ_MAX_MEMORY` and the memory-based default; for tests
 /// and embedders, without the races of changing the environment.
 pub fn set_max_payload_bytes(cap: Option<u64>) {
     *OVERRIDE.lock().unwrap_or_else(|p| p.into_inner()) = cap;
@@ -44,6 +45,12 @@ pub fn set_max_payload_bytes(cap: Option<u64>) {
 /// The cap in force, in bytes of decoded f32 values.
 pub fn max_payload_bytes() -> u64 {
     cap().bytes
+}
+
+/// The cap in force and where it came from, in words.
+pub fn max_payload() -> (u64, String) {
+    let c = cap();
+    (c.bytes, c.source)
 }
 
 /// A cap and where it came from, for the error message.
