@@ -31,6 +31,7 @@ pub fn atomic_write(
     }
     let tmp = temp_sibling(path, name);
     // create_new: never clobber a file we did not create (stale temp, other writer).
+    let tracked = crate::cleanup::track(&tmp);
     let file = OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -42,6 +43,7 @@ pub fn atomic_write(
         let _ = fs::remove_file(&tmp);
         return Err(fail(source));
     }
+    drop(tracked);
     Ok(())
 }
 
@@ -63,11 +65,12 @@ fn fill(file: File, write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>) 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use tempfile::tempdir;
 
-    fn dir_entries(dir: &Path) -> Vec<String> {
+    /// The sorted names in a folder.
+    pub(crate) fn dir_entries(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> = fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

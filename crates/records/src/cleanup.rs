@@ -151,11 +151,7 @@ mod tests {
         if Path::new("/proc/self").exists() {
             assert_eq!(swept.len(), 2, "{swept:?}");
         }
-        let mut left: Vec<String> = fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        left.sort();
+        let left = crate::atomic::tests::dir_entries(dir);
         assert!(left.contains(&"t.csv".to_string()));
         assert!(left.contains(&format!(".t.csv.tmp-{me}-0")));
         assert!(sweep_stale(&dir.join("missing")).is_empty());

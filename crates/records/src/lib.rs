@@ -4,8 +4,10 @@
 //! half-written file and a failed write leaves the previous file in place.
 
 mod atomic;
+pub mod cleanup;
 mod csv;
 mod error;
+mod folder;
 mod frame;
 mod json;
 mod npy;
@@ -18,6 +20,7 @@ use std::path::{Path, PathBuf};
 pub use atomic::atomic_write;
 pub use csv::write_csv;
 pub use error::RecordsError;
+pub use folder::replace_folder;
 pub use json::write_json;
 pub use npy::write_npy;
 pub use parquet::{read_parquet, write_parquet};
