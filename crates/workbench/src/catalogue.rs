@@ -126,7 +126,7 @@ pub fn run_all(
                             .first()
                             .map(|h| format!("{}, {}: {}", h.measure, h.case, h.text)))
                     };
-                    one().map_err(|e| format!("{e:#}"))
+                    one().map_err(|e| crate::message::message(&e))
                 }))
                 .unwrap_or_else(|p| Err(format!("panicked: {}", panic_message(p.as_ref()))))
             }
@@ -233,7 +233,7 @@ pub fn main(
             i32::from(!outcomes.iter().all(Outcome::ok))
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", crate::message::message(&e));
             1
         }
     }

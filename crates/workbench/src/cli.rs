@@ -34,6 +34,7 @@ pub struct Args {
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
+    crate::signals::install();
     let argv: Vec<String> = std::env::args().collect();
     let args = Args::parse();
     if let Some(dir) = &args.all {
@@ -55,7 +56,7 @@ pub fn main() -> i32 {
             0
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", crate::message::message(&e));
             1
         }
     }

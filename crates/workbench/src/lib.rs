@@ -2,13 +2,16 @@
 //! the folders before it (checked by tests/it/layout.rs).
 //!
 //! config -> plan -> context -> execute -> outputs -> report, with the
-//! `run-experiment` command line and the `--all` catalogue on top.
+//! `run-experiment` command line, the `--all` catalogue and the signal
+//! handler on top.
 
 pub mod catalogue;
 pub mod cli;
 pub mod config;
 pub mod context;
 pub mod execute;
+pub mod message;
 pub mod outputs;
 pub mod plan;
 pub mod report;
+pub mod signals;

@@ -33,8 +33,9 @@ pub fn install() {
             while unsafe { libc::sigwait(&set, &mut sig) } != 0 {}
             let _swap_done = geotraj_records::cleanup::critical();
             let removed = geotraj_records::cleanup::remove_tracked();
+            let files = if removed == 1 { "temporary" } else { "temporaries" };
             eprintln!(
-                "\ninterrupted (signal {sig}): removed {removed} temporaries; earlier outputs are untouched"
+                "\ninterrupted (signal {sig}): removed {removed} {files}; earlier outputs are untouched"
             );
             std::process::exit(128 + sig);
         });

@@ -118,9 +118,21 @@ impl Config {
     /// The label of sampler i in tables and file names.
     pub fn sampler_label(&self, i: usize) -> String {
         let s = &self.sampler[i];
-        s.name.clone().unwrap_or_else(|| match s.steps {
-            Some(steps) => format!("{}-{steps}", s.solver),
-            None => s.solver.clone(),
+        s.name.clone().unwrap_or_else(|| {
+            // Solver names may hold '+' (dpm++2m); labels become file names.
+            let solver: String = s
+                .solver
+                .chars()
+                .map(|c| match c {
+                    '+' => 'p',
+                    c if c.is_ascii_alphanumeric() || c == '-' || c == '_' => c,
+                    _ => '-',
+                })
+                .collect();
+            match s.steps {
+                Some(steps) => format!("{solver}-{steps}"),
+                None => solver,
+            }
         })
     }
 

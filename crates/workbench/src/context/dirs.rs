@@ -11,6 +11,8 @@ pub struct OutputDirs {
     pub cache: PathBuf,
     /// Shared by runs: trained networks.
     pub models: PathBuf,
+    /// `--out`: the one folder holding everything.
+    pub out: Option<PathBuf>,
 }
 
 impl OutputDirs {
@@ -23,12 +25,14 @@ impl OutputDirs {
                 figures: dir.join("figures"),
                 cache: dir.join("cache"),
                 models: dir.join("models"),
+                out: Some(dir.to_path_buf()),
             },
             None => Self {
                 tables: Path::new("notebooks-data").join(name),
                 figures: Path::new("reports").join(name),
                 cache: Path::new("notebooks-data").join("cache"),
                 models: Path::new("notebooks-data").join("models"),
+                out: None,
             },
         }
     }

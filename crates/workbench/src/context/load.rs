@@ -10,15 +10,31 @@ use std::path::Path;
 /// with the training set.
 const HELD_OUT_SEED: u64 = 0x5851_F42D_4C95_7F2D;
 
+/// The largest row norm geotraj can measure: the denoisers and measures
+/// compute squared distances in f32 (max 3.4e38); norms up to 1e15 keep
+/// them, and sigma up to `plan::limits::MAX_SIGMA` times sqrt(d), far
+/// from overflow.
+pub const MAX_ROW_NORM: f64 = 1e15;
+
 pub fn load(cfg: &DataConfig, seed: u64) -> anyhow::Result<Dataset> {
     let mut data = generate(cfg, seed, seed, false)?;
     if let Some(h) = cfg.held_out {
         data = split_tail(data, h, cfg)?.0;
     }
-    Ok(match cfg.limit {
+    let data = match cfg.limit {
         Some(m) => data.limit(m),
         None => data,
-    })
+    };
+    let norm = data.max_norm();
+    if norm.is_nan() || norm > MAX_ROW_NORM {
+        bail!(
+            "data \"{}\" ({}): a row has norm {norm:e}; squared distances of such rows overflow \
+             the f32 arithmetic of the denoisers (rows up to norm {MAX_ROW_NORM:e} are fine): rescale the data",
+            cfg.label(),
+            data.source
+        );
+    }
+    Ok(data)
 }
 
 /// Data the denoiser never saw, of the same law: the other split of an IDX

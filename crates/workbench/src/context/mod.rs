@@ -12,6 +12,7 @@ pub mod load;
 pub mod memory;
 pub mod noise;
 pub mod progress;
+pub mod staging;
 
 pub use data::LoadedData;
 pub use dirs::OutputDirs;

@@ -207,7 +207,10 @@ mod tests {
         let mut s = Staging::begin(&OutputDirs::new("x", Some(&out))).unwrap();
         assert_eq!(s.dirs.cache, out.join("cache"));
         assert_ne!(s.dirs.tables, out);
-        assert_eq!(s.final_path(&s.dirs.figures.join("a.png")), out.join("figures/a.png"));
+        assert_eq!(
+            s.final_path(&s.dirs.figures.join("a.png")),
+            out.join("figures/a.png")
+        );
         fs::create_dir_all(&s.dirs.figures).unwrap();
         fs::write(s.dirs.tables.join("run.json"), "new").unwrap();
         s.commit().unwrap();

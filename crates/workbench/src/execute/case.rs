@@ -11,6 +11,7 @@ use crate::context::denoisers::Built;
 use crate::context::held_out::HeldOut;
 use crate::context::noise;
 use crate::context::progress::Progress;
+use crate::plan::budget::HEAD_TRAJECTORIES;
 use anyhow::Context as _;
 use geotraj_data::Nearest;
 use geotraj_denoise::NearestNeighbours;
@@ -224,7 +225,38 @@ fn measure_data(
     Ok(())
 }
 
-/// The 3-D views of the first `count` trajectories of the first batch.
+/// Appends the first rows of batch `t` to `head` until it holds `want`
+/// trajectories. Every batch shares the schedule and evaluation order.
+fn extend_head(head: &mut Option<Trajectories>, t: &Trajectories, want: usize) {
+    let have = head.as_ref().map_or(0, |h| h.n);
+    let take = want.saturating_sub(have).min(t.n);
+    if take == 0 {
+        return;
+    }
+    let states = &t.states[..take * (t.steps() + 1) * t.d];
+    let evals = &t.evals[..take * t.nfe() * t.d];
+    match head {
+        None => {
+            *head = Some(Trajectories {
+                n: take,
+                d: t.d,
+                sigmas: t.sigmas.clone(),
+                states: states.to_vec(),
+                evals: evals.to_vec(),
+                eval_sigma: t.eval_sigma.clone(),
+                eval_step: t.eval_step.clone(),
+                eval_at_state: t.eval_at_state.clone(),
+            })
+        }
+        Some(h) => {
+            h.n += take;
+            h.states.extend_from_slice(states);
+            h.evals.extend_from_slice(evals);
+        }
+    }
+}
+
+/// The 3-D views of the first `count` trajectories.
 fn views_of(head: &Trajectories, count: usize) -> Vec<View> {
     let drawn: Vec<usize> = (0..head.n.min(count)).collect();
     let joint = joint_view3d(head, &drawn);
@@ -261,6 +293,9 @@ pub fn run_case(
     let mut head = None;
     let mut all: Option<Measures> = None;
     let mut final_samples = Vec::with_capacity(n * d);
+    // A fixed count of whole trajectories for figures, views and the
+    // learned-vs-optimal gaps, so those do not change with the batch size.
+    let head_rows = n.min(HEAD_TRAJECTORIES.max(config.measures.views));
     let mut jump_features = JumpFeatures::new();
     for first in (0..n).step_by(config.batch_size) {
         let rows = config.batch_size.min(n - first);
@@ -296,9 +331,7 @@ pub fn run_case(
             None => all = Some(m),
             Some(a) => a.append(m),
         }
-        if head.is_none() {
-            head = Some(t);
-        }
+        extend_head(&mut head, &t, head_rows);
     }
     let head = head.expect("at least one trajectory");
     let views = if config.measures.lowdim {

@@ -1,8 +1,8 @@
-//! One experiment from its plan to results in memory: the shared context is
-//! built (device, network, data), then the run kind's executor runs. Only
-//! the trajectory run's streamed tables touch the disk here, under
-//! temporary names that `outputs::write` renames into place; a failure
-//! anywhere leaves no output behind.
+//! One experiment from its plan to results in memory: the output folders
+//! are staged, the shared context is built (device, network, data), then
+//! the run kind's executor runs. Only the trajectory run's streamed tables
+//! (in the staged folder) and the shared caches touch the disk here; a
+//! failure anywhere leaves no output behind.
 
 pub mod case;
 pub mod fields;
@@ -16,8 +16,9 @@ pub mod trajectory;
 
 use crate::context::device::{DeviceChoice, Selected, select};
 use crate::context::load::load;
+use crate::context::staging::Staging;
 use crate::context::{Context, LoadedData, OutputDirs, noise};
-use crate::plan::{Plan, RunKind};
+use crate::plan::{Plan, RunKind, budget};
 use model::Model;
 use projection::ProjectionResult;
 use std::path::PathBuf;
@@ -39,8 +40,13 @@ pub struct RunOptions {
 pub struct RunMeta {
     /// The device in words.
     pub device: String,
+    /// Where the run writes (staged folders; the caches in place).
     pub dirs: OutputDirs,
+    /// The staged folders and where they go; `report::publish` commits them.
+    pub staging: Staging,
     pub load_seconds: f64,
+    /// The memory the plan and the loaded data's sizes call for, in bytes.
+    pub memory_estimate: f64,
     pub started_unix: u64,
     pub config_path: PathBuf,
 }
@@ -78,7 +84,8 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<Run> {
         .map_or(0, |d| d.as_secs());
     let plan = Plan::load(&opts.config_path, opts.quick)?;
     let config = &plan.config;
-    let dirs = OutputDirs::new(&config.name, opts.out.as_deref());
+    let staging = Staging::begin(&OutputDirs::new(&config.name, opts.out.as_deref()))?;
+    let dirs = staging.dirs.clone();
     let Selected {
         device,
         description,
@@ -99,6 +106,13 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<Run> {
         None => None,
     };
     let load_seconds = t0.elapsed().as_secs_f64();
+    // The files' sizes are known now: judge the whole run before it starts.
+    let dims: Vec<Option<(usize, usize)>> =
+        data.iter().map(|l| Some((l.data.n, l.data.d))).collect();
+    let estimate = budget::estimate(&plan.config, &plan.kind, &dims);
+    estimate
+        .check(budget::available())
+        .map_err(|e| e.in_file(&opts.config_path))?;
     let ctx = Context {
         dirs,
         device,
@@ -125,7 +139,9 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<Run> {
         meta: RunMeta {
             device: ctx.device_name,
             dirs: ctx.dirs,
+            staging,
             load_seconds,
+            memory_estimate: estimate.total(),
             started_unix,
             config_path: opts.config_path.clone(),
         },

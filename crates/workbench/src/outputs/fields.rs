@@ -97,7 +97,7 @@ pub fn figures(
             })
             .collect();
         out.push((
-            format!("eps-field-{}-sigma-{}", f.data, f.sigma),
+            format!("eps-field-{}-sigma-{}", f.data, sigma_tag(f.sigma)),
             Figure {
                 title: format!("{}: direction of -eps(x, sigma = {})", f.data, f.sigma),
                 x_label: "x1".into(),
@@ -114,4 +114,25 @@ pub fn figures(
         ));
     }
     out
+}
+
+/// σ in a file name: as written for ordinary values, in exponent form for
+/// extreme ones (whose plain form runs to hundreds of digits).
+fn sigma_tag(sigma: f64) -> String {
+    if (1e-4..1e6).contains(&sigma) {
+        format!("{sigma}")
+    } else {
+        format!("{sigma:e}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sigma_tags_stay_short() {
+        assert_eq!(super::sigma_tag(0.5), "0.5");
+        assert_eq!(super::sigma_tag(80.0), "80");
+        assert_eq!(super::sigma_tag(1e-300), "1e-300");
+        assert_eq!(super::sigma_tag(1e12), "1e12");
+    }
 }

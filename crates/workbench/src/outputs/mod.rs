@@ -1,6 +1,6 @@
-//! Writes a finished run: its kind's tables, samples and figures, then
-//! run.json last. Every file is written under a temporary name and renamed
-//! into place.
+//! Writes a finished run into its staged folders: its kind's tables,
+//! samples and figures, then run.json last (which lists every file by the
+//! path it will have once the folders are swapped in).
 
 mod data_figures;
 mod fields;
@@ -56,6 +56,16 @@ pub fn write(run: &mut Run, argv: &[String]) -> anyhow::Result<Vec<PathBuf>> {
     let fields = traj.map_or(&[][..], |t| &t.fields);
     for (stem, fig) in fields::figures(config, &run.data, cases, fields) {
         written.extend(render(&fig, &figures.join(stem))?);
+    }
+    // Planning keeps label-made names apart; this catches any that slip
+    // through before the folder (with one file silently lost) is committed.
+    let mut sorted: Vec<&PathBuf> = written.iter().collect();
+    sorted.sort();
+    if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+        anyhow::bail!(
+            "two outputs of this run are both named {}; rename a data set or sampler",
+            run.meta.staging.final_path(w[0]).display()
+        );
     }
     let provenance = provenance(run, argv, t0.elapsed().as_secs_f64(), &written);
     let path = tables.join("run.json");
@@ -130,13 +140,17 @@ fn provenance(
             "seconds": r.seconds,
         })).collect::<Vec<_>>()),
         "peak_memory_bytes": memory::peak_rss_bytes(),
+        "memory_estimate_bytes": run.meta.memory_estimate,
         "timings": {
             "load_seconds": run.meta.load_seconds,
             "sampling_seconds": cases.iter().map(|c| c.seconds).sum::<f64>()
                 + sweep.map_or(0.0, |s| s.rows.iter().map(|r| r.seconds).sum::<f64>()),
             "write_seconds": write_seconds,
         },
-        "outputs": written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        "outputs": written
+            .iter()
+            .map(|p| run.meta.staging.final_path(p).display().to_string())
+            .collect::<Vec<_>>(),
     })
 }
 

@@ -4,8 +4,8 @@
 //! measures, final samples, the recorded head trajectories, covariances)
 //! and the largest working set of one batch; it is stated in run.json.
 
-use super::{Plan, RunKind};
-use crate::config::ConfigError;
+use super::RunKind;
+use crate::config::{Config, ConfigError};
 
 /// Trajectories whose states are kept whole (figures, views); the same
 /// count as `execute::case::HEAD_TRAJECTORIES`, which reads it from here.
@@ -42,7 +42,7 @@ impl Estimate {
     }
 
     /// Errs, naming the largest part's keys, when the total exceeds `available`.
-    pub fn check(&self, available: (f64, &str)) -> Result<(), ConfigError> {
+    pub fn check(&self, available: (f64, String)) -> Result<(), ConfigError> {
         let (limit, source) = available;
         let total = self.total();
         if total <= limit {
@@ -57,7 +57,7 @@ impl Estimate {
             top.key.clone(),
             format!(
                 "the run would need about {} of memory ({} of it for {}), but {} is available ({source}); \
-                 lower it, or set GEOTRAJ_MAX_MEMORY (bytes) if more is free",
+                 lower it, or set GEOTRAJ_MAX_MEMORY (e.g. 64G) if more is free",
                 human(total),
                 human(top.bytes),
                 top.what,
@@ -83,33 +83,17 @@ pub fn human(bytes: f64) -> String {
     }
 }
 
-/// The memory a run may use: GEOTRAJ_MAX_MEMORY (bytes) when set, else
-/// the kernel's MemAvailable, else unbounded; with where it came from.
-pub fn available() -> (f64, &'static str) {
-    if let Some(v) = std::env::var("GEOTRAJ_MAX_MEMORY")
-        .ok()
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|v| *v > 0.0)
-    {
-        return (v, "GEOTRAJ_MAX_MEMORY");
-    }
-    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    let kb = meminfo
-        .lines()
-        .find(|l| l.starts_with("MemAvailable:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse::<f64>().ok());
-    match kb {
-        Some(kb) => (kb * 1024.0, "MemAvailable"),
-        None => (f64::INFINITY, "no limit known"),
-    }
+/// The memory a run may use, and where that figure came from: the data
+/// loaders' cap (GEOTRAJ_MAX_MEMORY, else MemAvailable), one knob for both.
+pub fn available() -> (f64, String) {
+    let (bytes, source) = geotraj_data::limits::max_payload();
+    (bytes as f64, source)
 }
 
-/// The estimate for `plan` with each data set's (rows, dimension), None
+/// The estimate for a plan (its config and kind) with each data set's (rows, dimension), None
 /// where not yet known (files before loading): their parts are left out.
 /// f64 throughout, so no size product can overflow.
-pub fn estimate(plan: &Plan, dims: &[Option<(usize, usize)>]) -> Estimate {
-    let c = &plan.config;
+pub fn estimate(c: &Config, kind: &RunKind, dims: &[Option<(usize, usize)>]) -> Estimate {
     let mut e = Estimate::default();
     let n = c.trajectories as f64;
     let batch = (c.batch_size.min(c.trajectories.max(1))) as f64;
@@ -124,7 +108,7 @@ pub fn estimate(plan: &Plan, dims: &[Option<(usize, usize)>]) -> Estimate {
         let (rows, d) = (rows as f64, d as f64);
         e.add(format!("data[{i}]"), "the data set", rows * d * 4.0);
         let chunk = (c.denoiser.chunk as f64).min(rows);
-        let steps_list: Vec<(String, f64)> = match &plan.kind {
+        let steps_list: Vec<(String, f64)> = match kind {
             RunKind::Trajectory(samplers) => samplers
                 .iter()
                 .enumerate()
@@ -140,24 +124,59 @@ pub fn estimate(plan: &Plan, dims: &[Option<(usize, usize)>]) -> Estimate {
             // Up to three evaluations per step (third-order solvers).
             let points = steps + 1.0 + 3.0 * steps;
             let both = |k: &str| format!("trajectories x {k}");
-            if matches!(plan.kind, RunKind::Trajectory(_)) {
-                e.add(both(&key), "per-step measures", n * (steps + 1.0) * STEP_COLUMNS * 8.0);
+            let samples = n * d * 4.0;
+            if matches!(kind, RunKind::Trajectory(_)) {
+                // Every case is kept until the outputs are written.
+                e.add(
+                    both(&key),
+                    "per-step measures",
+                    n * (steps + 1.0) * STEP_COLUMNS * 8.0,
+                );
                 let head = n.min(HEAD_TRAJECTORIES.max(c.measures.views) as f64);
-                e.add(both(&key), "recorded head trajectories", head * points * d * 4.0);
+                e.add(
+                    both(&key),
+                    "recorded head trajectories",
+                    head * points * d * 4.0,
+                );
+                e.add(
+                    format!("trajectories x data[{i}]"),
+                    "final samples",
+                    samples,
+                );
             }
-            e.add(format!("trajectories x data[{i}]"), "final samples", n * d * 4.0);
+            // A sweep judges one cell's samples at a time.
+            let sweep_cell = if matches!(kind, RunKind::Sweep(_)) {
+                2.0 * samples
+            } else {
+                0.0
+            };
             keep_largest(Need {
                 key: format!("batch_size x {key}"),
                 what: "one batch's trajectories",
-                bytes: batch * points * d * 4.0 + batch * chunk * 8.0,
+                bytes: batch * points * d * 4.0 + batch * chunk * 8.0 + sweep_cell,
             });
         }
-        if matches!(plan.kind, RunKind::Sweep(_)) {
+        if c.uses_gits() {
+            // The warm-up keeps every teacher trajectory until its costs are taken.
+            let g = c.schedule.gits();
+            let fine = g.grid_steps as f64 * g.teacher_substeps as f64;
+            let grid = g.grid_steps as f64 + 1.0;
+            keep_largest(Need {
+                key: "schedule.gits.warmup x schedule.gits.grid_steps".into(),
+                what: "the GITS warm-up's teacher trajectories",
+                bytes: g.warmup as f64 * (fine + 1.0 + 3.0 * fine) * d * 4.0 + grid * grid * 8.0,
+            });
+        }
+        if matches!(kind, RunKind::Sweep(_)) {
             let k = d.min(rows);
-            e.add(format!("data[{i}]"), "the PCA of the data", k * k * 8.0 + k * d * 8.0);
+            e.add(
+                format!("data[{i}]"),
+                "the PCA of the data",
+                k * k * 8.0 + k * d * 8.0,
+            );
         }
     }
-    if let RunKind::Projection(p) = &plan.kind {
+    if let RunKind::Projection(p) = kind {
         let ambient = dims.iter().flatten().map(|&(_, d)| d).max().unwrap_or(0) as f64;
         e.add(
             "projection.points x projection.sigmas",

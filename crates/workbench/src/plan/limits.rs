@@ -41,7 +41,11 @@ pub(super) fn check(c: &Config) -> Result<(), ConfigError> {
     at_most("batch_size", c.batch_size, MAX_COUNT)?;
     at_most("denoiser.chunk", c.denoiser.chunk, MAX_COUNT)?;
     for (i, s) in c.sampler.iter().enumerate() {
-        at_most(format!("sampler[{i}].steps"), s.steps.unwrap_or(0), MAX_STEPS)?;
+        at_most(
+            format!("sampler[{i}].steps"),
+            s.steps.unwrap_or(0),
+            MAX_STEPS,
+        )?;
     }
     if let Some(s) = &c.sweep {
         for (j, &steps) in s.steps.iter().enumerate() {
@@ -50,7 +54,11 @@ pub(super) fn check(c: &Config) -> Result<(), ConfigError> {
     }
     if let Some(g) = &c.schedule.gits {
         at_most("schedule.gits.grid_steps", g.grid_steps, MAX_STEPS)?;
-        at_most("schedule.gits.teacher_substeps", g.teacher_substeps, MAX_STEPS)?;
+        at_most(
+            "schedule.gits.teacher_substeps",
+            g.teacher_substeps,
+            MAX_STEPS,
+        )?;
         at_most("schedule.gits.warmup", g.warmup, MAX_COUNT)?;
         let fine = g.grid_steps as f64 * g.teacher_substeps as f64;
         if fine > MAX_STEPS as f64 * 10.0 {

@@ -2,9 +2,12 @@
 //! place, and its values turned into the domain's types (solvers, sigmas,
 //! sweep cells). Later stages read a `Plan` and never judge the file again.
 
+pub mod budget;
 mod data;
 mod keys;
+mod kind;
 pub mod learned;
+pub mod limits;
 mod measures;
 mod quick;
 mod samplers;
@@ -13,24 +16,13 @@ mod sweep;
 #[cfg(test)]
 mod tests;
 
+pub use kind::RunKind;
 pub use samplers::PlannedSampler;
 pub use sweep::Cell;
 
-use crate::config::{Config, ConfigError, ProjectionConfig};
-use keys::{bad, ok_name};
+use crate::config::{Config, ConfigError};
+use keys::{bad, name_problem, ok_name};
 use std::path::Path;
-
-/// What a run does, with its typed parts.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RunKind {
-    /// `[[sampler]]` tables: trajectories recorded and measured. None at all
-    /// in a file that only trains its network.
-    Trajectory(Vec<PlannedSampler>),
-    /// `[sweep]`: final samples of every cell judged against held-out data.
-    Sweep(Vec<Cell>),
-    /// `[projection]`: denoising against exact projection on manifolds.
-    Projection(ProjectionConfig),
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
@@ -46,7 +38,7 @@ impl Plan {
     /// Relative paths in it are taken relative to the current directory,
     /// like any command line path.
     pub fn load(path: &Path, quick: bool) -> Result<Plan, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let text = read_config(path).map_err(|e| {
             ConfigError::new("", format!("cannot read the experiment file: {e}")).in_file(path)
         })?;
         Plan::from_toml(&text, quick).map_err(|e| e.in_file(path))
@@ -63,11 +55,23 @@ impl Plan {
     pub fn new(config: Config, quick: bool) -> Result<Plan, ConfigError> {
         let kind = check(&config)?;
         let config = if quick { quick::shrink(config) } else { config };
-        Ok(Plan {
+        let plan = Plan {
             config,
             quick,
             kind,
-        })
+        };
+        // Generated data is sized by the file alone: judge it before it exists.
+        let generated: Vec<Option<(usize, usize)>> = plan
+            .config
+            .data
+            .iter()
+            .map(|d| {
+                let (n, dim, _) = limits::generated_size(&d.source)?;
+                Some((d.limit.map_or(n, |l| l.min(n)), dim))
+            })
+            .collect();
+        budget::estimate(&plan.config, &plan.kind, &generated).check(budget::available())?;
+        Ok(plan)
     }
 
     /// The samplers of a trajectory run (none for other kinds).
@@ -94,10 +98,17 @@ impl Plan {
 /// Every rule, in the order a reader meets the keys; returns the run kind
 /// with its typed parts.
 fn check(c: &Config) -> Result<RunKind, ConfigError> {
+    limits::check(c)?;
     if !ok_name(&c.name) {
+        return Err(bad("name", name_problem(&c.name)));
+    }
+    if matches!(c.name.as_str(), "cache" | "models") {
         return Err(bad(
             "name",
-            format!("expected letters, digits, '-' or '_', got {:?}", c.name),
+            format!(
+                "{:?} is reserved: notebooks-data/{} holds what every run shares",
+                c.name, c.name
+            ),
         ));
     }
     if c.trajectories == 0 && (c.sweep.is_some() || !c.sampler.is_empty()) {
@@ -148,6 +159,11 @@ fn check(c: &Config) -> Result<RunKind, ConfigError> {
         (Some(s), true) => RunKind::Sweep(sweep::cells(s, &c.schedule)?),
         (None, false) => RunKind::Trajectory(samplers::plan(c)?),
     };
+    if let RunKind::Trajectory(samplers) = &kind {
+        let data: Vec<String> = c.data.iter().map(|d| d.label()).collect();
+        let labels: Vec<String> = samplers.iter().map(|s| s.label.clone()).collect();
+        keys::distinct_file_names(&data, &labels)?;
+    }
     measures::quality(&c.quality)?;
     measures::measures(&c.measures, c)?;
     learned::check(c)?;
@@ -157,4 +173,26 @@ fn check(c: &Config) -> Result<RunKind, ConfigError> {
     measures::figures(c)?;
     quick::check(&c.quick)?;
     Ok(kind)
+}
+
+/// Experiment files are small; a special file (a FIFO, /dev/zero) or a
+/// huge one is refused rather than read.
+fn read_config(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    const MAX_BYTES: u64 = 16 << 20;
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    if meta.len() > MAX_BYTES {
+        return Err(std::io::Error::other(format!(
+            "{} bytes; an experiment file has at most {MAX_BYTES}",
+            meta.len()
+        )));
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_BYTES)
+        .read_to_string(&mut text)?;
+    Ok(text)
 }

@@ -432,3 +432,55 @@ fn quick_shrinks_after_the_file_is_checked() {
         (40, None)
     );
 }
+
+const BUDGET_TEXT: &str = r#"
+name = "b"
+trajectories = 1000
+batch_size = 100
+[[data]]
+kind = "gaussian"
+n = 500
+dim = 10
+[schedule]
+kind = "edm"
+[[sampler]]
+solver = "euler"
+steps = 9
+"#;
+
+#[test]
+fn the_estimate_adds_up_its_parts() {
+    let plan = Plan::from_toml(BUDGET_TEXT, false).unwrap();
+    let e = budget::estimate(&plan.config, &plan.kind, &[Some((500, 10))]);
+    let part = |what: &str| {
+        e.needs
+            .iter()
+            .find(|n| n.what == what)
+            .unwrap_or_else(|| panic!("{what}: {e:?}"))
+            .bytes
+    };
+    assert_eq!(part("the data set"), 500.0 * 10.0 * 4.0);
+    assert_eq!(part("per-step measures"), 1000.0 * 10.0 * 24.0 * 8.0);
+    // 256 head trajectories of 10 states and up to 27 evaluations.
+    assert_eq!(
+        part("recorded head trajectories"),
+        256.0 * 37.0 * 10.0 * 4.0
+    );
+    assert_eq!(part("final samples"), 1000.0 * 10.0 * 4.0);
+    assert_eq!(
+        part("one batch's trajectories"),
+        100.0 * 37.0 * 10.0 * 4.0 + 100.0 * 500.0 * 8.0
+    );
+    let total = e.total();
+    assert!(e.check((total, "test".into())).is_ok());
+    let err = e
+        .check((total / 2.0, "test".into()))
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("trajectories x sampler[0].steps"), "{err}");
+    // Unknown sizes (files before loading) leave their parts out.
+    assert_eq!(
+        budget::estimate(&plan.config, &plan.kind, &[None]).total(),
+        0.0
+    );
+}

@@ -17,18 +17,32 @@ use std::path::{Path, PathBuf};
 /// The default parent of every run's figures folder (no `--out`).
 const REPORTS: &str = "reports";
 
-/// Writes the run's outputs (tables, figures, run.json), then its report;
-/// returns every path written, in order.
+/// Writes the run's outputs (tables, figures, run.json), then its report,
+/// into the staged folders; swaps them into place; refreshes
+/// reports/README.md when the run writes to the default `reports/NAME`.
+/// Returns every path written, in order, where it now is.
 pub fn publish(run: &mut Run, argv: &[String]) -> anyhow::Result<Vec<PathBuf>> {
     let mut written = crate::outputs::write(run, argv)?;
     let run_json = written.last().expect("run.json is written last").clone();
     written.extend(write(run, &written, &run_json)?);
+    run.meta.staging.commit()?;
+    let mut written: Vec<PathBuf> = written
+        .iter()
+        .map(|p| run.meta.staging.final_path(p))
+        .collect();
+    if run.meta.staging.final_dirs.figures.parent() == Some(Path::new(REPORTS)) {
+        // The run's own outputs are in place; a stale index is not worth failing it.
+        match write_index(Path::new(REPORTS)) {
+            Ok(p) => written.push(p),
+            Err(e) => eprintln!("warning: reports index not refreshed: {e}"),
+        }
+    }
     Ok(written)
 }
 
 /// Prints a finished run's summary and where its files went.
 pub fn print_done(run: &Run, written: &[PathBuf]) {
-    let dirs = &run.meta.dirs;
+    let dirs = &run.meta.staging.final_dirs;
     println!("{}", crate::outputs::summary(run));
     println!("device: {}", run.meta.device);
     println!(
@@ -39,9 +53,8 @@ pub fn print_done(run: &Run, written: &[PathBuf]) {
     );
 }
 
-/// Writes README.md and report.json into the run's figures folder, after
-/// run.json; refreshes reports/README.md when the run writes to the default
-/// `reports/NAME`. `written` is every file the run wrote, in order.
+/// Writes README.md and report.json into the run's (staged) figures folder,
+/// after run.json. `written` is every file the run wrote, in order.
 pub fn write(run: &Run, written: &[PathBuf], run_json: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let figures_dir = &run.meta.dirs.figures;
     let mut pngs: Vec<String> = Vec::new();
@@ -70,15 +83,7 @@ pub fn write(run: &Run, written: &[PathBuf], run_json: &Path) -> anyhow::Result<
         "key_numbers": keys,
     });
     write_json(&json_path, &value)?;
-    let mut out = vec![readme, json_path];
-    if figures_dir.parent() == Some(Path::new(REPORTS)) {
-        // The run's own outputs are complete; a stale index is not worth failing it.
-        match write_index(Path::new(REPORTS)) {
-            Ok(p) => out.push(p),
-            Err(e) => eprintln!("warning: reports index not refreshed: {e}"),
-        }
-    }
-    Ok(out)
+    Ok(vec![readme, json_path])
 }
 
 /// Seconds since the run started (whole-second start, so up to 1 s more).
@@ -195,7 +200,7 @@ fn markdown(
         utc_date(run.meta.started_unix),
         run.meta.device,
         rayon::current_num_threads(),
-        run_json.display()
+        run.meta.staging.final_path(run_json).display()
     );
     s
 }
@@ -235,7 +240,13 @@ pub fn write_index(reports: &Path) -> anyhow::Result<PathBuf> {
         Ok(entries) => entries
             .filter_map(|e| e.ok())
             .map(|e| e.path())
-            .filter(|p| p.is_dir())
+            // Hidden folders are other runs' staged outputs.
+            .filter(|p| {
+                p.is_dir()
+                    && !p
+                        .file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            })
             .collect(),
         Err(e) => bail!("{}: {e}", reports.display()),
     };
