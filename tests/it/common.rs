@@ -109,5 +109,5 @@ pub fn load_config(path: &std::path::Path) -> Result<geotraj::workbench::config:
 pub fn run_experiment(
     opts: &geotraj::workbench::execute::RunOptions,
 ) -> Result<geotraj::workbench::execute::Run, String> {
-    geotraj::workbench::execute::run(opts).map_err(|e| format!("{e:#}"))
+    geotraj::workbench::execute::run(opts).map_err(|e| geotraj::workbench::message::message(&e))
 }

@@ -68,7 +68,11 @@ fn names(dir: &Path) -> Vec<String> {
 #[test]
 fn counts_past_their_limits_name_their_key() {
     let cases = [
-        ("trajectories = 6", "trajectories = 1000000000000", "trajectories"),
+        (
+            "trajectories = 6",
+            "trajectories = 1000000000000",
+            "trajectories",
+        ),
         ("steps = 3", "steps = 1000000000", "sampler[0].steps"),
         ("batch_size = 4", "batch_size = 4000000000000", "batch_size"),
         ("n = 64", "n = 10000000000", "data[0].n"),
@@ -83,7 +87,11 @@ fn counts_past_their_limits_name_their_key() {
             // 4e16 bytes of data: refused by the memory estimate.
             "data[0]",
         ),
-        ("kind = \"edm\"", "kind = \"edm\"\nsigma_max = 1e300", "schedule.sigma_max"),
+        (
+            "kind = \"edm\"",
+            "kind = \"edm\"\nsigma_max = 1e300",
+            "schedule.sigma_max",
+        ),
         (
             "steps = 3",
             "steps = 3\n[quality]\nprojections = 100000000000",
@@ -112,6 +120,14 @@ fn runs_too_large_for_memory_are_refused_with_the_estimate() {
     let e = plan_err(&text);
     assert!(e.starts_with("trajectories x sampler[0].steps"), "{e}");
     assert!(e.contains("TiB") && e.contains("per-step measures"), "{e}");
+    // A GITS warm-up of 10^9 teacher trajectories on a grid of 100 steps.
+    let gits = with(
+        TINY,
+        "kind = \"edm\"",
+        "kind = \"gits\"\n[schedule.gits]\nwarmup = 1000000000",
+    );
+    let e = plan_err(&gits);
+    assert!(e.starts_with("schedule.gits.warmup"), "{e}");
 }
 
 #[test]
@@ -131,7 +147,9 @@ fn networks_and_grids_past_their_limits_name_their_key() {
             ),
         )
     };
-    let e = plan_err(&net("kind = \"mlp\"\ndim = 2\nhidden = 1000000000\ndepth = 2\nembed = 8"));
+    let e = plan_err(&net(
+        "kind = \"mlp\"\ndim = 2\nhidden = 1000000000\ndepth = 2\nembed = 8",
+    ));
     assert!(e.starts_with("net.hidden"), "{e}");
     let mults = vec!["1"; 70].join(", ");
     let e = plan_err(&net(&format!(
@@ -143,16 +161,28 @@ fn networks_and_grids_past_their_limits_name_their_key() {
 #[test]
 fn labels_make_distinct_short_file_names() {
     let two = with(
-        &with(TINY, "kind = \"two-moons\"", "name = \"a-b\"\nkind = \"two-moons\""),
+        &with(
+            TINY,
+            "kind = \"two-moons\"",
+            "name = \"a-b\"\nkind = \"two-moons\"",
+        ),
         "steps = 3",
         "steps = 3\nname = \"c\"\n[[data]]\nname = \"a\"\nkind = \"two-moons\"\n[[sampler]]\nsolver = \"euler\"\nsteps = 3\nname = \"b-c\"",
     );
     let e = plan_err(&two);
     assert!(e.contains("a-b-c") && e.contains("rename"), "{e}");
-    let long = with(TINY, "steps = 3", &format!("steps = 3\nname = \"{}\"", "x".repeat(200)));
+    let long = with(
+        TINY,
+        "steps = 3",
+        &format!("steps = 3\nname = \"{}\"", "x".repeat(200)),
+    );
     assert!(plan_err(&long).contains("at most 64"));
     for reserved in ["cache", "models"] {
-        let e = plan_err(&with(TINY, "name = \"tiny\"", &format!("name = \"{reserved}\"")));
+        let e = plan_err(&with(
+            TINY,
+            "name = \"tiny\"",
+            &format!("name = \"{reserved}\""),
+        ));
         assert!(e.starts_with("name") && e.contains("reserved"), "{e}");
     }
     // The default label of a solver whose name has '+' is a valid name.
@@ -172,7 +202,11 @@ fn one_step_runs_complete_with_every_figure() {
     assert!(out.join("run.json").is_file());
     // The same with an explicit one-step schedule ending at 0.
     let explicit = with(
-        &with(TINY, "kind = \"edm\"", "kind = \"explicit\"\nsigmas = [1.0, 0.0]"),
+        &with(
+            TINY,
+            "kind = \"edm\"",
+            "kind = \"explicit\"\nsigmas = [1.0, 0.0]",
+        ),
         "steps = 3\n",
         "",
     );
@@ -205,7 +239,10 @@ fn an_out_folder_that_is_not_a_run_is_left_alone() {
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("thesis.tex"), "mine").unwrap();
     let e = run_in(tmp.path(), TINY).unwrap_err();
-    assert!(e.contains("thesis.tex") && e.contains("not an earlier run"), "{e}");
+    assert!(
+        e.contains("thesis.tex") && e.contains("not an earlier run"),
+        "{e}"
+    );
     assert_eq!(names(&out), ["thesis.tex"]);
 }
 
@@ -215,7 +252,11 @@ fn a_failed_run_leaves_the_previous_output_whole() {
     let out = run_in(tmp.path(), TINY).unwrap();
     let before = std::fs::read(out.join("steps.csv")).unwrap();
     // A data file that is not there fails after the folder is staged.
-    let bad = with(TINY, "kind = \"two-moons\"\nn = 64", "kind = \"npy\"\npath = \"/nonexistent.npy\"");
+    let bad = with(
+        TINY,
+        "kind = \"two-moons\"\nn = 64",
+        "kind = \"npy\"\npath = \"/nonexistent.npy\"",
+    );
     assert!(run_in(tmp.path(), &bad).is_err());
     assert_eq!(std::fs::read(out.join("steps.csv")).unwrap(), before);
     assert_eq!(names(tmp.path()), ["out", "x.toml"]);

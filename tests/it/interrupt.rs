@@ -49,7 +49,11 @@ fn args(cfg: &Path, out: &Path) -> Vec<String> {
 
 fn run_whole(cfg: &Path, out: &Path) -> Duration {
     let t0 = Instant::now();
-    let s = bin().args(args(cfg, out)).stdout(Stdio::null()).status().unwrap();
+    let s = bin()
+        .args(args(cfg, out))
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
     assert!(s.success());
     t0.elapsed()
 }
@@ -120,7 +124,10 @@ fn killed_runs_leave_the_old_output_or_the_new_one() {
     assert_ne!(old, new, "the two seeds must give different tables");
 
     let mut outcomes = BTreeMap::new();
-    for (i, frac) in [0.1, 0.35, 0.6, 0.8, 0.9, 0.97, 1.05].into_iter().enumerate() {
+    for (i, frac) in [0.1, 0.35, 0.6, 0.8, 0.9, 0.97, 1.05]
+        .into_iter()
+        .enumerate()
+    {
         for signal in ["TERM", "KILL"] {
             let case = root.join(format!("case{i}-{signal}"));
             let out = case.join("out");
@@ -142,7 +149,10 @@ fn killed_runs_leave_the_old_output_or_the_new_one() {
             } else if got == new {
                 "new"
             } else {
-                panic!("{signal} at {frac} of the run left a mixed folder: {:?}", got.keys());
+                panic!(
+                    "{signal} at {frac} of the run left a mixed folder: {:?}",
+                    got.keys()
+                );
             };
             *outcomes.entry(which).or_insert(0) += 1;
             if signal == "TERM" {
@@ -155,7 +165,11 @@ fn killed_runs_leave_the_old_output_or_the_new_one() {
                 // The next run into the same place sweeps what SIGKILL left.
                 run_whole(&cfg_new, &out);
                 assert_eq!(contents(&out), new);
-                assert_eq!(temporaries(&case), Vec::<String>::new(), "after KILL at {frac}");
+                assert_eq!(
+                    temporaries(&case),
+                    Vec::<String>::new(),
+                    "after KILL at {frac}"
+                );
             }
         }
     }
