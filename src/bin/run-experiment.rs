@@ -1,3 +1,3 @@
 fn main() {
-    std::process::exit(geotraj_workbench::cli::main());
+    geotraj_workbench::signals::exit(geotraj_workbench::cli::main())
 }

@@ -37,11 +37,48 @@ pub fn critical() -> MutexGuard<'static, ()> {
     lock(&CRITICAL)
 }
 
-/// Removes every registered temporary; returns how many existed. For the
-/// interruption handler, which calls it holding `critical()`.
-pub fn remove_tracked() -> usize {
+/// Removes every registered temporary, calls `report` with how many
+/// existed, then lets go of the placeholders; for the interruption handler,
+/// which calls it holding `critical()` and exits right after.
+///
+/// Other threads may still be writing: a folder is renamed aside and a
+/// placeholder file takes its name, so a writer's `create_dir_all` under
+/// it fails instead of making it anew while the folder is removed; the
+/// placeholders go last, a moment before the process exits.
+pub fn remove_tracked(report: impl FnOnce(usize)) {
     let paths: Vec<PathBuf> = lock(&TRACKED).drain(..).collect();
-    paths.iter().filter(|p| remove_any(p)).count()
+    let mut placeholders = Vec::new();
+    let mut removed = 0;
+    for p in &paths {
+        let Ok(meta) = fs::symlink_metadata(p) else {
+            continue;
+        };
+        removed += 1;
+        if !meta.is_dir() {
+            let _ = fs::remove_file(p);
+            continue;
+        }
+        let mut aside = p.as_os_str().to_owned();
+        aside.push("9");
+        let aside = PathBuf::from(aside);
+        if fs::rename(p, &aside).is_ok() {
+            if fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(p)
+                .is_ok()
+            {
+                placeholders.push(p.clone());
+            }
+            let _ = fs::remove_dir_all(&aside);
+        } else {
+            let _ = fs::remove_dir_all(p);
+        }
+    }
+    report(removed);
+    for p in placeholders {
+        let _ = fs::remove_file(p);
+    }
 }
 
 fn remove_any(p: &Path) -> bool {

@@ -32,12 +32,16 @@ pub fn install() {
             // SAFETY: `set` lives in this closure; sigwait writes `sig`.
             while unsafe { libc::sigwait(&set, &mut sig) } != 0 {}
             let _swap_done = geotraj_records::cleanup::critical();
-            let removed = geotraj_records::cleanup::remove_tracked();
-            let files = if removed == 1 { "temporary" } else { "temporaries" };
-            eprintln!(
-                "\ninterrupted (signal {sig}): removed {removed} {files}; earlier outputs are untouched"
-            );
-            std::process::exit(128 + sig);
+            geotraj_records::cleanup::remove_tracked(|removed| {
+                let files = if removed == 1 { "temporary" } else { "temporaries" };
+                eprintln!(
+                    "\ninterrupted (signal {sig}): removed {removed} {files}; earlier outputs are untouched"
+                );
+            });
+            // At once: other threads are still running, and must not write
+            // (or exit handlers run) after the clean-up.
+            // SAFETY: _exit ends the process; nothing runs after it.
+            unsafe { libc::_exit(128 + sig) }
         });
     if spawned.is_err() {
         // Without the taker, restore the default action rather than ignore signals.
@@ -48,3 +52,12 @@ pub fn install() {
 
 #[cfg(not(unix))]
 pub fn install() {}
+
+/// Exits with `code`, unless an interruption is being handled: then it
+/// waits for the handler, which exits with its own code. Without this a
+/// run failing because its staged folder just vanished could end the
+/// process halfway through the clean-up.
+pub fn exit(code: i32) -> ! {
+    let _no_cleanup_in_progress = geotraj_records::cleanup::critical();
+    std::process::exit(code)
+}
