@@ -88,7 +88,8 @@ fn distances_bound_and_identity_along_streamed_trajectories() {
     // Final distances against brute force on the written samples.
     let data = geotraj::data::shapes(150, 5);
     let (shape, samples) = read_npy_f32(&out.join("samples-shapes-euler-8.npy")).unwrap();
-    assert_eq!(shape, [10, data.d]);
+    // Samples keep the item shape (the shapes are 1 x 16 x 16 images).
+    assert_eq!(shape, [10, 1, 16, 16]);
     let d1 = f64s(&trajs, "final_d1");
     for i in 0..10 {
         let want = brute_d1(&data, &samples[i * data.d..(i + 1) * data.d]);
@@ -256,7 +257,7 @@ steps = 3
     );
     let out = run_to(dir.path(), "c", &text);
     let (shape, _) = read_npy_f32(&out.join("samples-cifar10-euler-3.npy")).unwrap();
-    assert_eq!(shape, [2, 3072]);
+    assert_eq!(shape, [2, 3, 32, 32]);
 
     // Any IDX image file by name (EMNIST-style), the last rows held out.
     let mut idx = vec![0u8, 0, 8, 3, 0, 0, 0, 5, 0, 0, 0, 4, 0, 0, 0, 4];

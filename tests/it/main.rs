@@ -6,6 +6,7 @@ mod batching;
 mod common;
 mod data_relative;
 mod end_to_end;
+mod export;
 mod fuzz_plan;
 mod gaussian_ode;
 mod gits;

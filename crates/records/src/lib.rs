@@ -3,6 +3,7 @@
 //! Every writer goes through [`atomic_write`], so a reader never sees a
 //! half-written file and a failed write leaves the previous file in place.
 
+mod arrays;
 mod atomic;
 pub mod cleanup;
 mod csv;
@@ -17,6 +18,7 @@ mod table;
 
 use std::path::{Path, PathBuf};
 
+pub use arrays::{ArrayStream, Dtype, Element, npy_header};
 pub use atomic::atomic_write;
 pub use csv::write_csv;
 pub use error::RecordsError;

@@ -5,6 +5,7 @@
 mod data;
 mod denoiser;
 mod error;
+mod export;
 mod figure;
 mod measures;
 mod projection;
@@ -14,6 +15,7 @@ mod schedule;
 pub use data::{DataConfig, DataSource, GmmLayout, SplitName};
 pub use denoiser::{DenoiserConfig, DenoiserKind};
 pub use error::ConfigError;
+pub use export::{ExportConfig, ExportFormat, ExportPart};
 pub use figure::{FigureConfig, FigureKind, SWEEP_MEASURES};
 pub use measures::{MeasuresConfig, QualityConfig};
 pub use projection::ProjectionConfig;
@@ -65,6 +67,8 @@ pub struct Config {
     pub noise: NoiseConfig,
     #[serde(default)]
     pub quick: QuickConfig,
+    /// Write the trajectories themselves (trajectory runs).
+    pub export: Option<ExportConfig>,
     /// A network to train on data[0] (a train-*.toml): its architecture...
     pub net: Option<geotraj_denoise::NetConfig>,
     /// ...its preconditioning (default EDM with sigma_data 0.5)...

@@ -4,6 +4,7 @@
 //! memory is per-step scalars (for the figures), the final samples and the
 //! first batch whole (for 2-D figures).
 
+use super::export::{ExportCase, Exporter};
 use super::jump_quality::{JumpFeatures, JumpQuality};
 use crate::config::Config;
 use crate::context::LoadedData;
@@ -21,7 +22,7 @@ use geotraj_metrics::{
 };
 use geotraj_records::{Table, TableStream};
 use geotraj_sampling::{SampleOptions, Solver, Trajectories, sample};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// One (data set, sampler) pair, sampled and measured.
@@ -35,6 +36,8 @@ pub struct Case {
     /// x_N of every trajectory, n x d.
     pub final_samples: Vec<f32>,
     pub measures: Measures,
+    /// With `[export]`: the files written (in the staged tables folder).
+    pub exported: Vec<PathBuf>,
     /// With `measures.lowdim`: the 3-D view of the first trajectories.
     pub views: Vec<View>,
     pub seconds: f64,
@@ -81,6 +84,8 @@ impl Case {
 pub struct Streams {
     pub steps: TableStream,
     pub trajectories: TableStream,
+    /// Where they (and exported trajectories) go: the staged tables folder.
+    pub dir: PathBuf,
 }
 
 impl Streams {
@@ -88,6 +93,7 @@ impl Streams {
         Streams {
             steps: TableStream::new(dir, "steps"),
             trajectories: TableStream::new(dir, "trajectories"),
+            dir: dir.to_path_buf(),
         }
     }
 
@@ -297,6 +303,21 @@ pub fn run_case(
     // learned-vs-optimal gaps, so those do not change with the batch size.
     let head_rows = n.min(HEAD_TRAJECTORIES.max(config.measures.views));
     let mut jump_features = JumpFeatures::new();
+    let export_dir = streams.dir.clone();
+    let mut export = config.export.as_ref().map(|e| {
+        Exporter::new(
+            e,
+            ExportCase {
+                dir: &export_dir,
+                data,
+                sampler: &inp.label,
+                solver: inp.solver.describe(),
+                seed: config.seed,
+                item_shape: &inp.loaded.data.item_shape,
+                n,
+            },
+        )
+    });
     for first in (0..n).step_by(config.batch_size) {
         let rows = config.batch_size.min(n - first);
         let t = sample(
@@ -313,6 +334,9 @@ pub fn run_case(
             &mut || progress.tick(),
         )
         .with_context(|| format!("data \"{data}\", sampler \"{}\"", inp.label))?;
+        if let Some(e) = export.as_mut() {
+            e.add(first, &t)?;
+        }
         let mut m = measure(&t);
         m.first = first;
         let tm = Instant::now();
@@ -340,6 +364,7 @@ pub fn run_case(
         Vec::new()
     };
     let jump_quality = inp.jump_judge.map(|j| jump_features.finish(j, &head));
+    let exported = export.map_or(Ok(Vec::new()), Exporter::finish)?;
     let after = inp.denoiser.stats();
     Ok(Case {
         data: data.clone(),
@@ -355,5 +380,6 @@ pub fn run_case(
         exact_rows: after.0 - before.0,
         exact_candidates: after.1 - before.1,
         jump_quality,
+        exported,
     })
 }

@@ -5,6 +5,7 @@
 //! failure anywhere leaves no output behind.
 
 pub mod case;
+pub mod export;
 pub mod fields;
 pub mod gits;
 pub mod jump_quality;

@@ -131,8 +131,15 @@ pub fn write(
         let path = dirs
             .tables
             .join(format!("samples-{}-{}.npy", c.data, c.sampler));
-        write_npy(&path, &[c.n, c.d()], &c.final_samples)?;
+        // N x item shape (N x C x H x W for images), as FID tools read them.
+        let item = data
+            .iter()
+            .find(|l| l.label == c.data)
+            .map_or(vec![c.d()], |l| l.data.item_shape.clone());
+        let shape: Vec<usize> = std::iter::once(c.n).chain(item).collect();
+        write_npy(&path, &shape, &c.final_samples)?;
         written.push(path);
+        written.extend(c.exported.iter().cloned());
     }
     for loaded in data {
         let cases: Vec<&Case> = all.iter().filter(|c| c.data == loaded.label).collect();

@@ -4,6 +4,7 @@
 
 pub mod budget;
 mod data;
+mod export;
 mod keys;
 mod kind;
 pub mod learned;
@@ -171,6 +172,7 @@ fn check(c: &Config) -> Result<RunKind, ConfigError> {
         measures::projection(p, c)?;
     }
     measures::figures(c)?;
+    export::check(c)?;
     quick::check(&c.quick)?;
     Ok(kind)
 }
