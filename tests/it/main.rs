@@ -1,6 +1,7 @@
 //! Integration tests of the library face and the binary, in one test binary
 //! (each extra binary costs a link of the whole stack).
 
+mod analyze;
 mod bad_input;
 mod batching;
 mod common;

@@ -1,5 +1,6 @@
-//! `run-experiment FILE.toml [--device D] [--out DIR] [--quick]`, or
-//! `run-experiment --all DIR ...` for every experiment of a folder.
+//! `run-experiment FILE.toml [--device D] [--out DIR] [--quick]`,
+//! `run-experiment --all DIR ...` for every experiment of a folder, or
+//! `run-experiment analyze FILE --out DIR` for trajectories from a file.
 
 use crate::context::device::DeviceChoice;
 use crate::execute::{RunOptions, run};
@@ -36,6 +37,9 @@ pub struct Args {
 pub fn main() -> i32 {
     crate::signals::install();
     let argv: Vec<String> = std::env::args().collect();
+    if argv.get(1).is_some_and(|a| a == "analyze") {
+        return crate::analyze::main(&argv[1..]);
+    }
     let args = Args::parse();
     if let Some(dir) = &args.all {
         return crate::catalogue::main(dir, args.device, args.quick, args.out.as_deref(), &argv);

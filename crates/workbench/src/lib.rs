@@ -5,6 +5,7 @@
 //! `run-experiment` command line, the `--all` catalogue and the signal
 //! handler on top.
 
+pub mod analyze;
 pub mod catalogue;
 pub mod cli;
 pub mod config;

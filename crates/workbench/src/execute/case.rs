@@ -119,10 +119,12 @@ pub struct CaseInputs<'a> {
 }
 
 /// Prepends the case's identifying columns to a measures table.
-fn with_case(
+/// A measures table with the case's columns in front (the one schema of
+/// steps and trajectories tables, whoever made the trajectories).
+pub fn with_case(
     data: &str,
     sampler: &str,
-    solver: &Solver,
+    solver: &str,
     steps: usize,
     nfe: usize,
     table: Table,
@@ -131,7 +133,7 @@ fn with_case(
     let mut t = Table::new()
         .with_str("data", vec![data.to_string(); rows])
         .with_str("sampler", vec![sampler.to_string(); rows])
-        .with_str("solver", vec![solver.name().to_string(); rows])
+        .with_str("solver", vec![solver.to_string(); rows])
         .with_i64("steps", vec![steps as i64; rows])
         .with_i64("nfe", vec![nfe as i64; rows]);
     for (name, col) in table.columns() {
@@ -311,7 +313,7 @@ pub fn run_case(
                 dir: &export_dir,
                 data,
                 sampler: &inp.label,
-                solver: inp.solver.describe(),
+                solver: inp.solver.name().to_string(),
                 seed: config.seed,
                 item_shape: &inp.loaded.data.item_shape,
                 n,
@@ -347,7 +349,7 @@ pub fn run_case(
         }
         measure_seconds += tm.elapsed().as_secs_f64();
         let (steps, nfe) = (t.steps(), t.nfe());
-        let table = |tb| with_case(data, &inp.label, &inp.solver, steps, nfe, tb);
+        let table = |tb| with_case(data, &inp.label, inp.solver.name(), steps, nfe, tb);
         streams.steps.append(&table(m.step_table()))?;
         streams.trajectories.append(&table(m.trajectory_table()))?;
         final_samples.extend(t.final_samples());

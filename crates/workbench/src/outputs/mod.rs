@@ -15,6 +15,7 @@ mod sweep;
 mod trajectory;
 
 pub use data_figures::{ErrorCurve, error_curve};
+pub use trajectory::standard_figures;
 
 use crate::context::memory;
 use crate::execute::{Outcome, Run};

@@ -2,17 +2,22 @@
 //! against sigma, plain lines, and numbers to 3-4 significant digits.
 
 use crate::execute::case::Case;
+use geotraj_metrics::Measures;
 use geotraj_plots::{Band, Figure};
 
 /// The median and 10-90 % band of a step column against sigma.
 pub fn band(case: &Case, column: &str, label: String) -> Band {
-    let b = case
-        .measures
+    band_of(&case.measures, column, label)
+}
+
+/// `band` of any measured trajectories (an analysed file's too).
+pub fn band_of(measures: &Measures, column: &str, label: String) -> Band {
+    let b = measures
         .band(column, 0.1, 0.9)
         .expect("a measure named in the outputs exists");
     Band {
         label,
-        x: case.measures.sigma.clone(),
+        x: measures.sigma.clone(),
         mid: b.mid,
         lo: b.lo,
         hi: b.hi,

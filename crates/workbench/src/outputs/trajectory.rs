@@ -3,34 +3,46 @@
 //! end, magnitudes; 2-D scatter), the figures and tables its measures ask
 //! for, and its summary table.
 
-use super::style::{band, figure};
+use super::style::{band_of, figure};
 use crate::config::{Config, FigureKind};
 use crate::context::{LoadedData, OutputDirs};
 use crate::execute::case::Case;
+use geotraj_metrics::Measures;
 use geotraj_plots::{Figure, Scatter, render};
 use geotraj_records::write_npy;
 use std::path::PathBuf;
 
 /// The standard figures of one data set, one band set per sampler.
 fn figures_for(data: &str, cases: &[&Case]) -> Vec<(String, Figure)> {
+    let measured: Vec<(&str, &Measures)> = cases
+        .iter()
+        .map(|c| (c.sampler.as_str(), &c.measures))
+        .collect();
+    standard_figures(data, &measured)
+}
+
+/// Deviation, curvature, distance to the end and magnitudes against σ, of
+/// (sampler label, measures) pairs of one data set: a run's cases, or the
+/// trajectories of an analysed file.
+pub fn standard_figures(data: &str, cases: &[(&str, &Measures)]) -> Vec<(String, Figure)> {
     let both = |col: &str, dcol: &str| {
         cases
             .iter()
-            .flat_map(|c| {
+            .flat_map(|(s, m)| {
                 [
-                    band(c, col, format!("{} x_n", c.sampler)),
-                    band(c, dcol, format!("{} D(x_n)", c.sampler)),
+                    band_of(m, col, format!("{s} x_n")),
+                    band_of(m, dcol, format!("{s} D(x_n)")),
                 ]
             })
             .collect::<Vec<_>>()
     };
     let mut mags = Vec::new();
-    for c in cases {
-        mags.push(band(c, "norm_x", format!("{} |x_n|", c.sampler)));
-        mags.push(band(c, "norm_eps", format!("{} |eps_n|", c.sampler)));
-        mags.push(band(c, "norm_denoised", format!("{} |D(x_n)|", c.sampler)));
+    for (s, m) in cases {
+        mags.push(band_of(m, "norm_x", format!("{s} |x_n|")));
+        mags.push(band_of(m, "norm_eps", format!("{s} |eps_n|")));
+        mags.push(band_of(m, "norm_denoised", format!("{s} |D(x_n)|")));
     }
-    mags.push(band(cases[0], "sigma_sqrt_d", "sigma sqrt(d)".into()));
+    mags.push(band_of(cases[0].1, "sigma_sqrt_d", "sigma sqrt(d)".into()));
     vec![
         (
             format!("deviation-{data}"),

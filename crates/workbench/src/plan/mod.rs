@@ -17,6 +17,7 @@ mod sweep;
 #[cfg(test)]
 mod tests;
 
+pub use keys::MAX_NAME;
 pub use kind::RunKind;
 pub use samplers::PlannedSampler;
 pub use sweep::Cell;
