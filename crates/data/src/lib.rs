@@ -10,6 +10,7 @@
 //! is inflated only up to what its header declares.
 
 pub mod cifar;
+mod cursor;
 pub mod dataset;
 pub mod error;
 pub mod gmm;

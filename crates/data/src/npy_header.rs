@@ -15,12 +15,9 @@ pub(crate) struct Header {
     pub shape_at: usize,
 }
 
+use crate::cursor::Cursor;
 /// A parse failure: position within the header text and what was expected.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct HeaderError {
-    pub at: usize,
-    pub expected: String,
-}
+pub(crate) use crate::cursor::ParseError as HeaderError;
 
 enum Value {
     Str(String),
@@ -29,49 +26,9 @@ enum Value {
     Int,
 }
 
-struct Parser<'a> {
-    s: &'a [u8],
-    pos: usize,
-}
-
-impl Parser<'_> {
-    fn fail<T>(&self, expected: impl Into<String>) -> Result<T, HeaderError> {
-        let found = match self.s.get(self.pos) {
-            Some(&b) if b.is_ascii_graphic() => format!("'{}'", b as char),
-            Some(&b) => format!("byte 0x{b:02X}"),
-            None => "end of header".into(),
-        };
-        Err(HeaderError {
-            at: self.pos,
-            expected: format!("{} in the .npy header, found {found}", expected.into()),
-        })
-    }
-
-    fn ws(&mut self) {
-        while matches!(self.s.get(self.pos), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.pos += 1;
-        }
-    }
-
-    fn eat(&mut self, b: u8) -> bool {
-        self.ws();
-        if self.s.get(self.pos) == Some(&b) {
-            self.pos += 1;
-            true
-        } else {
-            false
-        }
-    }
-
-    fn expect(&mut self, b: u8) -> Result<(), HeaderError> {
-        if self.eat(b) {
-            Ok(())
-        } else {
-            self.fail(format!("'{}'", b as char))
-        }
-    }
-
-    fn string(&mut self) -> Result<String, HeaderError> {
+// This language's values, on the shared cursor.
+impl Cursor<'_> {
+    fn py_string(&mut self) -> Result<String, HeaderError> {
         self.ws();
         let Some(&q) = self.s.get(self.pos).filter(|&&q| q == b'\'' || q == b'"') else {
             return self.fail("a quoted string");
@@ -126,7 +83,7 @@ impl Parser<'_> {
         self.ws();
         let rest = &self.s[self.pos..];
         match rest.first() {
-            Some(b'\'' | b'"') => Ok(Value::Str(self.string()?)),
+            Some(b'\'' | b'"') => Ok(Value::Str(self.py_string()?)),
             Some(b'(') => Ok(Value::Tuple(self.tuple()?)),
             Some(b) if b.is_ascii_digit() => self.int().map(|_| Value::Int),
             _ if rest.starts_with(b"True") => {
@@ -145,7 +102,7 @@ impl Parser<'_> {
 /// Parses the header dict; keys may come in any order with any spacing and
 /// an optional trailing comma. Unknown keys are skipped.
 pub(crate) fn parse_header(text: &[u8]) -> Result<Header, HeaderError> {
-    let mut p = Parser { s: text, pos: 0 };
+    let mut p = Cursor::new(text, "the .npy header");
     p.expect(b'{')?;
     let mut descr = None;
     let mut fortran = None;
@@ -153,7 +110,7 @@ pub(crate) fn parse_header(text: &[u8]) -> Result<Header, HeaderError> {
     while !p.eat(b'}') {
         p.ws();
         let key_at = p.pos;
-        let key = p.string()?;
+        let key = p.py_string()?;
         p.expect(b':')?;
         p.ws();
         let at = p.pos;

@@ -6,12 +6,9 @@
 //! error messages. Strings follow RFC 8259 (escapes, surrogate pairs);
 //! integers must be non-negative, without fraction or exponent.
 
+use crate::cursor::Cursor;
 /// A parse failure at a position within the header text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct JsonError {
-    pub at: usize,
-    pub expected: String,
-}
+pub(super) use crate::cursor::ParseError as JsonError;
 
 /// One tensor entry as written, positions within the header text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,48 +23,8 @@ pub(super) struct Entry {
     pub offsets_at: usize,
 }
 
-struct Parser<'a> {
-    s: &'a [u8],
-    pos: usize,
-}
-
-impl Parser<'_> {
-    fn fail<T>(&self, expected: impl Into<String>) -> Result<T, JsonError> {
-        let found = match self.s.get(self.pos) {
-            Some(&b) if b.is_ascii_graphic() => format!("'{}'", b as char),
-            Some(&b) => format!("byte 0x{b:02X}"),
-            None => "end of header".into(),
-        };
-        Err(JsonError {
-            at: self.pos,
-            expected: format!("{} in the header JSON, found {found}", expected.into()),
-        })
-    }
-
-    fn ws(&mut self) {
-        while matches!(self.s.get(self.pos), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.pos += 1;
-        }
-    }
-
-    fn eat(&mut self, b: u8) -> bool {
-        self.ws();
-        if self.s.get(self.pos) == Some(&b) {
-            self.pos += 1;
-            true
-        } else {
-            false
-        }
-    }
-
-    fn expect(&mut self, b: u8) -> Result<(), JsonError> {
-        if self.eat(b) {
-            Ok(())
-        } else {
-            self.fail(format!("'{}'", b as char))
-        }
-    }
-
+// This language's values, on the shared cursor.
+impl Cursor<'_> {
     fn hex4(&mut self) -> Result<u32, JsonError> {
         let mut v = 0;
         for _ in 0..4 {
@@ -293,7 +250,7 @@ pub(super) fn parse_entries(text: &[u8]) -> Result<Vec<Entry>, JsonError> {
             expected: "UTF-8 text in the header".into(),
         });
     }
-    let mut p = Parser { s: text, pos: 0 };
+    let mut p = Cursor::new(text, "the header JSON");
     if text.first() != Some(&b'{') {
         return p.fail("'{' as the header's first byte");
     }
