@@ -1,6 +1,7 @@
 //! `run-experiment analyze`: a run's exported trajectories, analysed from
-//! the file, give the run's own tables; bad files give one error and write
-//! nothing.
+//! the file with the run's experiment (or its data file), give the run's
+//! own tables, data-relative measures included, and a report; bad files
+//! give one error and write nothing.
 
 use crate::common::run_to;
 use geotraj::records::{Column, read_parquet};
@@ -20,15 +21,37 @@ kind = "edm"
 [[sampler]]
 solver = "heun"
 steps = 4
+[measures]
+distance = true
+jump = true
+lowdim = true
+views = 3
+[[figure]]
+kind = "nu"
 [export]
 FORMAT
 "#;
 
 fn args(file: PathBuf, out: &Path) -> AnalyzeArgs {
-    AnalyzeArgs {
-        file,
-        meta: None,
-        out: out.to_path_buf(),
+    AnalyzeArgs::new(file, out.to_path_buf())
+}
+
+/// The columns of `b` that `a` has too are equal in both.
+fn same_columns(a: &Path, b: &Path) {
+    let (ta, tb) = (read_parquet(a).unwrap(), read_parquet(b).unwrap());
+    for (name, col) in tb.columns() {
+        let theirs = ta.column(name).unwrap_or_else(|| panic!("{name}"));
+        match (col, theirs) {
+            (Column::F64(x), Column::F64(y)) => {
+                for (i, (u, v)) in x.iter().zip(y).enumerate() {
+                    assert!(
+                        u == v || (u.is_nan() && v.is_nan()),
+                        "{name}[{i}]: {u} vs {v}"
+                    );
+                }
+            }
+            _ => assert_eq!(col, theirs, "{name}"),
+        }
     }
 }
 
@@ -58,19 +81,32 @@ fn same_table(a: &Path, b: &Path) {
 fn analysing_an_export_gives_the_runs_own_tables() {
     let tmp = tempdir().unwrap();
     let run = run_to(tmp.path(), "npy", &RUN.replace("FORMAT", ""));
+    // With the run's experiment: its data set, measures and figures.
     let out = tmp.path().join("a-npy");
-    let written = analyze(&args(run.join("states-shapes-heun-4.npy"), &out)).unwrap();
+    let mut a = args(run.join("states-shapes-heun-4.npy"), &out);
+    a.config = Some(tmp.path().join("npy.toml"));
+    let written = analyze(&a).unwrap();
+    for f in [
+        "figures/curvature-shapes.png",
+        "figures/nu-shapes.png",
+        "figures/README.md",
+        "views.parquet",
+        "samples-shapes-heun-4.npy",
+    ] {
+        assert!(written.iter().any(|p| p.ends_with(f)), "{f}");
+    }
+    for table in ["steps.parquet", "trajectories.parquet", "views.parquet"] {
+        same_table(&run.join(table), &out.join(table));
+    }
+    let report = std::fs::read_to_string(out.join("figures/README.md")).unwrap();
     assert!(
-        written
-            .iter()
-            .any(|p| p.ends_with("figures/curvature-shapes.png"))
+        report.contains("Reproduce: `run-experiment analyze"),
+        "{report}"
     );
-    same_table(&run.join("steps.parquet"), &out.join("steps.parquet"));
-    same_table(
-        &run.join("trajectories.parquet"),
-        &out.join("trajectories.parquet"),
-    );
+    assert!(report.contains("memorised"), "{report}");
 
+    // Without an experiment: the geometry and low-dimensional columns are
+    // the run's; the data-relative ones are not computed.
     let st = run_to(
         tmp.path(),
         "st",
@@ -82,7 +118,9 @@ fn analysing_an_export_gives_the_runs_own_tables() {
         &out,
     ))
     .unwrap();
-    same_table(&run.join("steps.parquet"), &out.join("steps.parquet"));
+    same_columns(&run.join("steps.parquet"), &out.join("steps.parquet"));
+    let steps = read_parquet(&out.join("steps.parquet")).unwrap();
+    assert!(steps.column("top2_error").is_some() && steps.column("nu").is_none());
 
     // States alone: the denoising-trajectory columns are NaN.
     let bare = run_to(
@@ -101,6 +139,69 @@ fn analysing_an_export_gives_the_runs_own_tables() {
         panic!("norm_x")
     };
     assert!(x.iter().all(|v| v.is_finite()));
+}
+
+/// Trajectories of another program: a bare .npy with --sigma, against a
+/// data file given with --data, measured as a run on that file measures them.
+#[test]
+fn a_bare_npy_with_sigma_flags_and_a_data_file() {
+    let tmp = tempdir().unwrap();
+    let (n, d) = (300, 8);
+    let rows: Vec<f32> = (0..n * d)
+        .map(|i| ((i * 7919 % 1000) as f32 / 500.0 - 1.0) * 0.8)
+        .collect();
+    let data = tmp.path().join("points.npy");
+    let mut b = Vec::new();
+    geotraj::data::encode_npy_f32(&mut b, &[n, d], &rows).unwrap();
+    std::fs::write(&data, b).unwrap();
+    let experiment = format!(
+        "name = \"own\"\ntrajectories = 6\nbatch_size = 4\n\
+         [[data]]\nname = \"pts\"\nkind = \"npy\"\npath = \"{}\"\n\
+         [schedule]\nkind = \"edm\"\n[[sampler]]\nsolver = \"euler\"\nsteps = 5\n\
+         [measures]\ndistance = true\njump = true\nlowdim = true\n\
+         [export]\nwhat = [\"states\"]\n",
+        data.display()
+    );
+    let run = run_to(tmp.path(), "own", &experiment);
+    // The states as another program would hand them over: no sidecar.
+    let sidecar: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(run.join("export-pts-euler-5.json")).unwrap(),
+    )
+    .unwrap();
+    let sigma: Vec<f64> = serde_json::from_value(sidecar["sigma"].clone()).unwrap();
+    let alone = tmp.path().join("theirs");
+    std::fs::create_dir(&alone).unwrap();
+    std::fs::copy(run.join("states-pts-euler-5.npy"), alone.join("x.npy")).unwrap();
+    let out = tmp.path().join("analysed");
+    let mut a = args(alone.join("x.npy"), &out);
+    let e = analyze(&a).unwrap_err();
+    assert!(format!("{e:#}").contains("--sigma"), "{e:#}");
+    a.sigma = Some(sigma);
+    a.data = Some(data);
+    analyze(&a).unwrap();
+    // Labels differ (the file names none); every measured value agrees,
+    // except NaN where the run had D(x_n) and the file has not.
+    let (mine, theirs) = (
+        read_parquet(&run.join("steps.parquet")).unwrap(),
+        read_parquet(&out.join("steps.parquet")).unwrap(),
+    );
+    for name in ["dist_data", "nu", "norm_x", "deviation", "top2_error"] {
+        let bits = |t| -> Vec<u64> {
+            let v = crate::common::numeric(t, name);
+            v.iter()
+                .map(|x| if x.is_nan() { 1 } else { x.to_bits() })
+                .collect()
+        };
+        assert_eq!(bits(&mine), bits(&theirs), "{name}");
+    }
+    let t = read_parquet(&out.join("trajectories.parquet")).unwrap();
+    assert!(t.column("memorised").is_some());
+    let e = {
+        let mut a = args(alone.join("x.npy"), &tmp.path().join("bad-d"));
+        a.sigma = Some(vec![80.0, 1.0, 0.0]);
+        analyze(&a).unwrap_err()
+    };
+    assert!(format!("{e:#}").contains("3 sigmas for 6 states"), "{e:#}");
 }
 
 #[test]

@@ -137,3 +137,76 @@ fn export_settings_name_their_key() {
     let e = err("what = [", "format = \"hdf5\"\nwhat = [");
     assert!(e.contains("hdf5"), "{e}");
 }
+
+const SWEEP: &str = r#"
+name = "sweep-export"
+trajectories = 12
+batch_size = 5
+[[data]]
+kind = "shapes"
+n = 200
+[schedule]
+kind = "edm"
+[quality]
+reference = false
+pca_dim = 4
+[sweep]
+sampler = ["euler", "gradient-estimation"]
+steps = [3]
+gamma = [2.0]
+[export]
+png = true
+"#;
+
+/// Every PNG of `dir` loads back as the .npy's rows, to one grey level.
+fn png_folder_matches(dir: &std::path::Path, npy: &std::path::Path) {
+    let (shape, values) = read_npy_f32(npy).unwrap();
+    let folder = geotraj::data::load_png_folder(dir).unwrap();
+    assert_eq!(folder.n, shape[0]);
+    assert_eq!(folder.item_shape, shape[1..]);
+    for (p, v) in folder.rows.iter().zip(&values) {
+        let clamped = v.clamp(-1.0, 1.0);
+        assert!((p - clamped).abs() <= 1.0 / 255.0 + 1e-6, "{p} vs {v}");
+    }
+}
+
+#[test]
+fn sweeps_export_every_cells_samples_and_png_folders() {
+    let tmp = tempdir().unwrap();
+    let out = run_to(tmp.path(), "sweep", SWEEP);
+    for cell in ["euler-edm-3", "gradient-estimation-gamma2-edm-3"] {
+        let npy = out.join(format!("samples-shapes-{cell}.npy"));
+        let (shape, _) = read_npy_f32(&npy).unwrap();
+        assert_eq!(shape, [12, 1, 16, 16], "{cell}");
+        png_folder_matches(&out.join(format!("samples-shapes-{cell}")), &npy);
+    }
+    // A trajectory run writes its cases' PNG folders the same way.
+    let run = run_to(
+        tmp.path(),
+        "traj",
+        &RUN.replace("what = [", "png = true\nwhat = ["),
+    );
+    png_folder_matches(
+        &run.join("samples-shapes-heun-4"),
+        &run.join("samples-shapes-heun-4.npy"),
+    );
+    let listed = std::fs::read_dir(run.join("samples-shapes-heun-4")).unwrap();
+    let mut names: Vec<String> = listed
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.first().map(String::as_str), Some("000000.png"));
+    assert_eq!(names.len(), 10);
+}
+
+#[test]
+fn sweep_and_png_export_settings_name_their_key() {
+    let e = parse_config(&SWEEP.replace("png = true", "what = [\"states\"]")).unwrap_err();
+    assert!(e.starts_with("export.what") && e.contains("sweep"), "{e}");
+    let toy = SWEEP.replace("kind = \"shapes\"\nn = 200", "kind = \"swiss-roll\"");
+    let e = parse_config(&toy).unwrap_err();
+    assert!(
+        e.starts_with("export.png") && e.contains("swiss-roll"),
+        "{e}"
+    );
+}

@@ -1,42 +1,14 @@
-//! `run-experiment analyze FILE --out DIR`: geotraj's trajectory measures
-//! for trajectories another program wrote (or an `[export]` of a run), as
-//! the same steps and trajectories tables and the standard figures.
-//!
-//! FILE is `states-*.npy` (K x P x item) with its JSON sidecar (the
-//! `export-*.json` beside it, or `--meta FILE`: at least `sigma`, P values)
-//! and optionally the `denoised` array it lists; or a safetensors file with
-//! `x`, `sigma` and optionally `denoised` (K x P x item, NaN where there is
-//! none). Without D(x_n) the denoising-trajectory columns are NaN.
+//! Trajectories from a file: `states-*.npy` (K x P x item) with its JSON
+//! sidecar (the `export-*.json` beside it, or `--meta FILE`: at least
+//! `sigma`, P values) and optionally the `denoised` array it lists; or a
+//! safetensors file with `x`, `sigma` and optionally `denoised` (K x P x
+//! item, NaN where there is none). `--sigma` supplies or replaces sigma.
 
-use crate::context::OutputDirs;
-use crate::context::staging::Staging;
-use crate::execute::case::with_case;
-use crate::outputs::standard_figures;
 use anyhow::{Context as _, bail};
-use clap::Parser;
 use geotraj_data::{check_safetensors, read_npy_f32};
-use geotraj_metrics::measure;
-use geotraj_plots::render;
-use geotraj_records::{write_json, write_table};
 use geotraj_sampling::Trajectories;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
-
-#[derive(Debug, Parser)]
-#[command(
-    name = "run-experiment analyze",
-    about = "Measure the geometry of trajectories another program wrote (npy + JSON sidecar, or safetensors)"
-)]
-pub struct AnalyzeArgs {
-    /// states-*.npy (K x (N+1) x item shape) or a .safetensors file.
-    pub file: PathBuf,
-    /// The JSON sidecar of an .npy file (default: export-*.json beside it).
-    #[arg(long)]
-    pub meta: Option<PathBuf>,
-    /// Where the tables and figures go (replaced whole, as a run's).
-    #[arg(long)]
-    pub out: PathBuf,
-}
+use std::path::Path;
 
 /// Trajectories read from a file, with their labels.
 pub struct Loaded {
@@ -45,82 +17,22 @@ pub struct Loaded {
     pub solver: String,
     /// The producer's evaluations per trajectory, when it says.
     pub nfe: Option<usize>,
+    /// The shape of one state (C x H x W for images, or d).
+    pub item_shape: Vec<usize>,
     pub trajectories: Trajectories,
 }
 
-/// `analyze ARGS...` (without the word itself); the exit code.
-pub fn main(argv: &[String]) -> i32 {
-    let args = match AnalyzeArgs::try_parse_from(argv) {
-        Ok(a) => a,
-        Err(e) => e.exit(),
-    };
-    match analyze(&args) {
-        Ok(written) => {
-            println!("wrote {} files in {}", written.len(), args.out.display());
-            0
-        }
-        Err(e) => {
-            eprintln!("error: {}", crate::message::message(&e));
-            1
-        }
-    }
-}
-
-/// Reads, measures and writes; returns the files written.
-pub fn analyze(args: &AnalyzeArgs) -> anyhow::Result<Vec<PathBuf>> {
-    let loaded = read(&args.file, args.meta.as_deref())?;
-    let mut staging = Staging::begin(&OutputDirs::new("analyze", Some(&args.out)))?;
-    let dirs = staging.dirs.clone();
-    let t = &loaded.trajectories;
-    let m = measure(t);
-    let nfe = loaded.nfe.unwrap_or(t.nfe());
-    let case = |table| {
-        with_case(
-            &loaded.data,
-            &loaded.sampler,
-            &loaded.solver,
-            t.steps(),
-            nfe,
-            table,
-        )
-    };
-    let mut written = write_table(&case(m.step_table()), &dirs.tables, "steps")?;
-    written.extend(write_table(
-        &case(m.trajectory_table()),
-        &dirs.tables,
-        "trajectories",
-    )?);
-    for (stem, fig) in standard_figures(&loaded.data, &[(&loaded.sampler, &m)]) {
-        written.extend(render(&fig, &dirs.figures.join(stem))?);
-    }
-    let run_json = dirs.tables.join("run.json");
-    let provenance = json!({
-        "geotraj_version": env!("CARGO_PKG_VERSION"),
-        "git_commit": env!("GEOTRAJ_GIT_COMMIT"),
-        "analyzed": args.file.display().to_string(),
-        "data": loaded.data,
-        "sampler": loaded.sampler,
-        "solver": loaded.solver,
-        "trajectories": t.n,
-        "d": t.d,
-        "sigmas": t.sigmas,
-        "with_denoised": t.nfe() > 0,
-        "outputs": written.iter().map(|p| staging.final_path(p).display().to_string()).collect::<Vec<_>>(),
-    });
-    write_json(&run_json, &provenance)?;
-    written.push(run_json);
-    staging.commit()?;
-    Ok(written.iter().map(|p| staging.final_path(p)).collect())
-}
-
 /// Reads an npy + sidecar or a safetensors file into trajectories.
-pub fn read(file: &Path, meta: Option<&Path>) -> anyhow::Result<Loaded> {
+pub fn read(file: &Path, meta: Option<&Path>, sigma: Option<&[f64]>) -> anyhow::Result<Loaded> {
     let is_safetensors = file.extension().is_some_and(|e| e == "safetensors");
-    let (meta, shape, states, denoised) = if is_safetensors {
+    let (mut meta, shape, states, denoised) = if is_safetensors {
         read_safetensors(file)?
     } else {
-        read_npy(file, meta)?
+        read_npy(file, meta, sigma.is_some())?
     };
+    if let Some(s) = sigma {
+        meta["sigma"] = json!(s);
+    }
     if shape.len() < 2 {
         bail!(
             "{}: states have shape {shape:?}; expected trajectories x steps+1 x item shape",
@@ -132,7 +44,12 @@ pub fn read(file: &Path, meta: Option<&Path>) -> anyhow::Result<Loaded> {
     let sigmas: Vec<f64> = meta["sigma"]
         .as_array()
         .and_then(|v| v.iter().map(Value::as_f64).collect())
-        .with_context(|| format!("{}: no list of numbers \"sigma\"", file.display()))?;
+        .with_context(|| {
+            format!(
+                "{}: no list of numbers \"sigma\" (give the noise levels with --sigma)",
+                file.display()
+            )
+        })?;
     if sigmas.len() != points {
         bail!(
             "{}: {} sigmas for {points} states per trajectory (steps + 1 are needed)",
@@ -185,6 +102,10 @@ pub fn read(file: &Path, meta: Option<&Path>) -> anyhow::Result<Loaded> {
         sampler: label(&text("sampler", "sampler")),
         solver: text("solver", "unknown"),
         nfe: meta["eval_sigma"].as_array().map(Vec::len),
+        item_shape: match &shape[2..] {
+            [] => vec![1],
+            s => s.to_vec(),
+        },
         trajectories: Trajectories {
             n: k,
             d,
@@ -216,31 +137,31 @@ fn label(s: &str) -> String {
 
 type Arrays = (Value, Vec<usize>, Vec<f32>, Option<Vec<f32>>);
 
-fn read_npy(file: &Path, meta: Option<&Path>) -> anyhow::Result<Arrays> {
-    let sidecar = match meta {
-        Some(m) => m.to_path_buf(),
-        None => {
-            let name = file
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let stem = name
-                .strip_prefix("states-")
-                .and_then(|n| n.strip_suffix(".npy"));
-            match stem {
-                Some(stem) => file.with_file_name(format!("export-{stem}.json")),
-                None => bail!(
-                    "{}: give the sidecar with --meta (a JSON file with \"sigma\"), or name the file states-NAME.npy beside export-NAME.json",
-                    file.display()
-                ),
-            }
-        }
+fn read_npy(file: &Path, meta: Option<&Path>, has_sigma: bool) -> anyhow::Result<Arrays> {
+    // The sidecar beside an export: states-NAME.npy -> export-NAME.json.
+    let beside = || {
+        let name = file.file_name()?.to_str()?;
+        let stem = name.strip_prefix("states-")?.strip_suffix(".npy")?;
+        Some(file.with_file_name(format!("export-{stem}.json")))
     };
-    let text = read_small(&sidecar)?;
-    let meta: Value = serde_json::from_str(&text).with_context(|| sidecar.display().to_string())?;
+    let sidecar = match (meta, beside()) {
+        (Some(m), _) => Some(m.to_path_buf()),
+        (None, Some(b)) if b.exists() || !has_sigma => Some(b),
+        (None, _) if has_sigma => None,
+        (None, _) => bail!(
+            "{}: give the noise levels with --sigma or a JSON sidecar with --meta, or name the file states-NAME.npy beside export-NAME.json",
+            file.display()
+        ),
+    };
+    let meta: Value = match &sidecar {
+        Some(path) => {
+            serde_json::from_str(&read_small(path)?).with_context(|| path.display().to_string())?
+        }
+        None => json!({}),
+    };
     let (shape, states) = read_npy_f32(file)?;
-    let denoised = match meta["files"]["denoised"].as_str() {
-        Some(name) => {
+    let denoised = match (&sidecar, meta["files"]["denoised"].as_str()) {
+        (Some(sidecar), Some(name)) => {
             let path = sidecar.with_file_name(name);
             let (dshape, values) = read_npy_f32(&path)?;
             if dshape != shape {
@@ -251,7 +172,7 @@ fn read_npy(file: &Path, meta: Option<&Path>) -> anyhow::Result<Arrays> {
             }
             Some(values)
         }
-        None => None,
+        _ => None,
     };
     Ok((meta, shape, states, denoised))
 }

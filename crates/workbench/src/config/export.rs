@@ -3,16 +3,32 @@
 use serde::{Deserialize, Serialize};
 
 /// Which trajectories of every (data, sampler) case are written, what of
-/// them, and in which format.
+/// them, and in which format; in a sweep, every cell's final samples.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ExportConfig {
     /// The first this many trajectories of each case (default: all).
     pub trajectories: Option<usize>,
-    #[serde(default = "default_what")]
-    pub what: Vec<ExportPart>,
+    /// Default: states and denoised.
+    pub what: Option<Vec<ExportPart>>,
+    pub format: Option<ExportFormat>,
+    /// Image data: the final samples of every case (sweeps: every cell) also
+    /// as a folder of PNG files, as pytorch-fid and clean-fid read them.
     #[serde(default)]
-    pub format: ExportFormat,
+    pub png: bool,
+}
+
+impl ExportConfig {
+    /// What a trajectory run exports.
+    pub fn parts(&self) -> &[ExportPart] {
+        self.what
+            .as_deref()
+            .unwrap_or(&[ExportPart::States, ExportPart::Denoised])
+    }
+
+    pub fn format(&self) -> ExportFormat {
+        self.format.unwrap_or_default()
+    }
 }
 
 /// One kind of array of a trajectory.
@@ -37,8 +53,4 @@ pub enum ExportFormat {
     Npy,
     /// One .safetensors per case: named tensors plus string metadata.
     Safetensors,
-}
-
-fn default_what() -> Vec<ExportPart> {
-    vec![ExportPart::States, ExportPart::Denoised]
 }

@@ -37,3 +37,12 @@ impl OutputDirs {
         }
     }
 }
+
+/// The config path as typed, or relative to the current directory when it
+/// is an absolute path below it.
+pub fn shown_path(p: &Path) -> String {
+    let rel = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| p.strip_prefix(cwd).ok().map(Path::to_path_buf));
+    rel.unwrap_or_else(|| p.to_path_buf()).display().to_string()
+}

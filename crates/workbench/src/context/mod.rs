@@ -14,8 +14,8 @@ pub mod noise;
 pub mod progress;
 pub mod staging;
 
-pub use data::LoadedData;
-pub use dirs::OutputDirs;
+pub use data::{LoadedData, image_shape};
+pub use dirs::{OutputDirs, shown_path};
 
 use burn::tensor::Device;
 use denoisers::LearnedDenoiser;

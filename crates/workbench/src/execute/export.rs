@@ -95,11 +95,11 @@ impl<'a> Exporter<'a> {
             ExportPart::Evals => t.nfe(),
             _ => points,
         };
-        match self.config.format {
+        match self.config.format() {
             ExportFormat::Npy => {
                 let mut files = Vec::new();
                 let mut listed = serde_json::Map::new();
-                for &part in &self.config.what {
+                for &part in self.config.parts() {
                     let name = format!("{}-{stem}.npy", names(part).1);
                     let path = c.dir.join(&name);
                     files.push((
@@ -131,7 +131,7 @@ impl<'a> Exporter<'a> {
             ExportFormat::Safetensors => {
                 let mut arrays: Vec<(&str, Dtype, Vec<usize>)> = self
                     .config
-                    .what
+                    .parts()
                     .iter()
                     .map(|&part| (names(part).0, Dtype::F32, self.shape(per(part))))
                     .collect();
@@ -171,7 +171,7 @@ impl<'a> Exporter<'a> {
         }
         let (d, points, nfe) = (t.d, t.steps() + 1, t.nfe());
         let open = self.open.as_mut().expect("opened above");
-        for &part in &self.config.what {
+        for &part in self.config.parts() {
             let (values, per) = match part {
                 ExportPart::States => (t.states[..take * points * d].to_vec(), points),
                 ExportPart::Evals => (t.evals[..take * nfe * d].to_vec(), nfe),

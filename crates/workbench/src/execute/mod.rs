@@ -10,6 +10,7 @@ pub mod fields;
 pub mod gits;
 pub mod jump_quality;
 pub mod learned_vs_optimal;
+pub mod measured;
 pub mod model;
 pub mod projection;
 pub mod sweep;
@@ -50,6 +51,10 @@ pub struct RunMeta {
     pub memory_estimate: f64,
     pub started_unix: u64,
     pub config_path: PathBuf,
+    /// The command that reproduces the outputs, for the report.
+    pub reproduce: String,
+    /// The experiment as read, for the report.
+    pub config_text: String,
 }
 
 /// What the run kind's executor computed.
@@ -97,9 +102,24 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<Run> {
     let t0 = Instant::now();
     let mut data = Vec::new();
     for d in &config.data {
+        let set = load(d, config.seed)?;
+        if config.export.as_ref().is_some_and(|e| e.png)
+            && crate::context::image_shape(&set.item_shape, set.d).is_none()
+        {
+            return Err(crate::config::ConfigError::new(
+                "export.png",
+                format!(
+                    "data \"{}\" has items of shape {:?}, not images (1 or 3 channels)",
+                    d.label(),
+                    set.item_shape
+                ),
+            )
+            .in_file(&opts.config_path)
+            .into());
+        }
         data.push(LoadedData {
             label: d.label(),
-            data: Arc::new(load(d, config.seed)?),
+            data: Arc::new(set),
         });
     }
     let noise_file = match &config.noise.file {
@@ -145,6 +165,14 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<Run> {
             memory_estimate: estimate.total(),
             started_unix,
             config_path: opts.config_path.clone(),
+            reproduce: format!(
+                "run-experiment {}{}",
+                crate::context::shown_path(&opts.config_path),
+                if opts.quick { " --quick" } else { "" }
+            ),
+            config_text: std::fs::read_to_string(&opts.config_path).unwrap_or_else(|e| {
+                format!("# could not read {}: {e}\n", opts.config_path.display())
+            }),
         },
         data: ctx.data,
         model,

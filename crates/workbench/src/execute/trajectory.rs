@@ -2,10 +2,11 @@
 //! batch by batch into the streamed tables, then the measures that compare
 //! cases (learned vs optimal) and the eps-field grids.
 
-use super::case::{Case, CaseInputs, Streams, run_case};
+use super::case::{Case, CaseInputs, run_case};
 use super::fields::{EpsField, eps_fields};
 use super::gits::{GitsWarmup, warm_up, warmup_evals};
 use super::learned_vs_optimal::{self, Gaps};
+use super::measured::Streams;
 use crate::context::denoisers::{build_denoiser, build_nearest};
 use crate::context::held_out::HeldOut;
 use crate::context::progress::Progress;

@@ -50,12 +50,7 @@ pub fn figures(
             out.push((
                 format!("trajectories-{}-{}", c.data, c.sampler),
                 Figure {
-                    title: format!(
-                        "{}: {} trajectories, {}",
-                        c.data,
-                        c.sampler,
-                        c.solver.describe()
-                    ),
+                    title: format!("{}: {} trajectories, {}", c.data, c.sampler, c.solver),
                     x_label: "x1".into(),
                     y_label: "x2".into(),
                     points: data_points(data, &c.data)

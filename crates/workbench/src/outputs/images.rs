@@ -3,7 +3,7 @@
 //! D(x_n) at a few steps along the first trajectories. PNG only: these are
 //! pixels, a vector copy would add nothing.
 
-use crate::context::LoadedData;
+use crate::context::{LoadedData, image_shape};
 use crate::execute::case::Case;
 use geotraj_plots::{ImageGrid, image_grid};
 use std::path::{Path, PathBuf};
@@ -16,17 +16,6 @@ const STRIP_TRAJECTORIES: usize = 4;
 const STRIP_STEPS: usize = 10;
 /// Images are enlarged to at least this many pixels on their longer side.
 const MIN_CELL: usize = 64;
-
-/// [channels, height, width] when a data set's items are images: 1 or 3
-/// channels (a 2-D shape is one grey channel) whose product is `d`.
-fn image_shape(item_shape: &[usize], d: usize) -> Option<[usize; 3]> {
-    let shape = match *item_shape {
-        [c, h, w] if c == 1 || c == 3 => [c, h, w],
-        [h, w] => [1, h, w],
-        _ => return None,
-    };
-    (shape[1] > 0 && shape[2] > 0 && shape.iter().product::<usize>() == d).then_some(shape)
-}
 
 /// The data's value range, so samples and data share one grey/colour scale
 /// (non-finite values ignored; a constant set gets a unit-wide range).
@@ -106,40 +95,38 @@ pub fn write(
     figures: &Path,
 ) -> anyhow::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
-    for loaded in data_sets {
-        let data = &loaded.data;
-        let Some(shape) = image_shape(&data.item_shape, data.d) else {
+    for c in all {
+        let Some(shape) = image_shape(&c.item_shape, c.d()) else {
             continue;
         };
-        let cases: Vec<&Case> = all.iter().filter(|c| c.data == loaded.label).collect();
-        if cases.is_empty() {
-            continue;
-        }
+        // The data's range where the data is loaded (analyze may have none).
+        let rows = data_sets
+            .iter()
+            .find(|l| l.label == c.data)
+            .map_or(&c.final_samples, |l| &l.data.rows);
         let grid = ImageGrid {
             shape,
             scale: MIN_CELL.div_ceil(shape[1].max(shape[2])),
-            range: value_range(&data.rows),
+            range: value_range(rows),
             ..ImageGrid::default()
         };
-        for c in cases {
-            let stem = |kind: &str| figures.join(format!("{kind}-{}-{}", c.data, c.sampler));
-            let samples: Vec<&[f32]> = c.final_samples.chunks(data.d).take(SAMPLES).collect();
-            if !samples.is_empty() {
-                let g = ImageGrid {
-                    cols: SAMPLE_COLS,
-                    ..grid.clone()
-                };
-                written.push(image_grid(&stem("samples"), &samples, &g)?);
-            }
-            if let Some(s) = strip(c) {
-                let g = ImageGrid {
-                    cols: s.cols.len(),
-                    row_labels: s.rows,
-                    col_labels: s.cols,
-                    ..grid.clone()
-                };
-                written.push(image_grid(&stem("denoised"), &s.images, &g)?);
-            }
+        let stem = |kind: &str| figures.join(format!("{kind}-{}-{}", c.data, c.sampler));
+        let samples: Vec<&[f32]> = c.final_samples.chunks(c.d()).take(SAMPLES).collect();
+        if !samples.is_empty() {
+            let g = ImageGrid {
+                cols: SAMPLE_COLS,
+                ..grid.clone()
+            };
+            written.push(image_grid(&stem("samples"), &samples, &g)?);
+        }
+        if let Some(s) = strip(c) {
+            let g = ImageGrid {
+                cols: s.cols.len(),
+                row_labels: s.rows,
+                col_labels: s.cols,
+                ..grid.clone()
+            };
+            written.push(image_grid(&stem("denoised"), &s.images, &g)?);
         }
     }
     Ok(written)

@@ -12,8 +12,9 @@ pub fn write_views(cases: &[Case], dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut all = Table::new();
     for c in cases {
         let v = &c.views;
-        let col =
-            |f: &dyn Fn(&crate::execute::case::View) -> f64| v.iter().map(f).collect::<Vec<f64>>();
+        let col = |f: &dyn Fn(&crate::execute::measured::View) -> f64| {
+            v.iter().map(f).collect::<Vec<f64>>()
+        };
         let t = Table::new()
             .with_str("data", vec![c.data.clone(); v.len()])
             .with_str("sampler", vec![c.sampler.clone(); v.len()])

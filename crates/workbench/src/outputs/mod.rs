@@ -10,6 +10,7 @@ mod jump_quality;
 pub mod learned;
 mod lowdim;
 mod projection;
+pub mod samples;
 pub mod style;
 mod sweep;
 mod trajectory;
@@ -41,7 +42,10 @@ pub fn write(run: &mut Run, argv: &[String]) -> anyhow::Result<Vec<PathBuf>> {
     let (tables, figures) = (&dirs.tables, &dirs.figures);
     match &run.outcome {
         Outcome::Projection(p) => written.extend(projection::write(p, tables, figures)?),
-        Outcome::Sweep(s) => written.extend(sweep::write(config, s, tables, figures)?),
+        Outcome::Sweep(s) => {
+            written.extend(sweep::write(config, s, tables, figures)?);
+            written.extend(samples::write_sweep(config, &run.data, s, tables)?);
+        }
         Outcome::Trajectory(t) if !t.cases.is_empty() => {
             written.extend(trajectory::write(config, &run.data, &t.cases, &dirs)?);
         }
@@ -93,7 +97,7 @@ fn provenance(
             json!({
                 "data": c.data,
                 "sampler": c.sampler,
-                "solver": c.solver.describe(),
+                "solver": c.solver,
                 "trajectories": c.n,
                 "steps": c.steps(),
                 "nfe": c.nfe(),

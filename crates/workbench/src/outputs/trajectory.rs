@@ -9,7 +9,6 @@ use crate::context::{LoadedData, OutputDirs};
 use crate::execute::case::Case;
 use geotraj_metrics::Measures;
 use geotraj_plots::{Figure, Scatter, render};
-use geotraj_records::write_npy;
 use std::path::PathBuf;
 
 /// The standard figures of one data set, one band set per sampler.
@@ -140,30 +139,32 @@ pub fn write(
         written.extend(super::lowdim::write_views(all, &dirs.tables)?);
     }
     for c in all {
-        let path = dirs
-            .tables
-            .join(format!("samples-{}-{}.npy", c.data, c.sampler));
-        // N x item shape (N x C x H x W for images), as FID tools read them.
-        let item = data
-            .iter()
-            .find(|l| l.label == c.data)
-            .map_or(vec![c.d()], |l| l.data.item_shape.clone());
-        let shape: Vec<usize> = std::iter::once(c.n).chain(item).collect();
-        write_npy(&path, &shape, &c.final_samples)?;
-        written.push(path);
+        written.extend(super::samples::write(
+            config,
+            &super::samples::Samples {
+                data: &c.data,
+                label: &c.sampler,
+                item_shape: &c.item_shape,
+                values: &c.final_samples,
+            },
+            &dirs.tables,
+        )?);
         written.extend(c.exported.iter().cloned());
     }
-    for loaded in data {
-        let cases: Vec<&Case> = all.iter().filter(|c| c.data == loaded.label).collect();
-        let mut figs = figures_for(&loaded.label, &cases);
-        figs.extend(scatter_for(data, &loaded.label, &cases));
+    // Per data label of the cases (analyze has cases without loaded data).
+    let mut labels: Vec<&str> = all.iter().map(|c| c.data.as_str()).collect();
+    labels.dedup();
+    for label in labels {
+        let cases: Vec<&Case> = all.iter().filter(|c| c.data == label).collect();
+        let mut figs = figures_for(label, &cases);
+        figs.extend(scatter_for(data, label, &cases));
         if config.figure.iter().any(|f| f.kind == FigureKind::LowDim) {
-            figs.extend(super::lowdim::figures(&loaded.label, &cases));
+            figs.extend(super::lowdim::figures(label, &cases));
         }
         figs.extend(super::data_figures::figures(
             config,
-            &loaded.label,
-            loaded.data.d,
+            label,
+            cases[0].d(),
             &cases,
         ));
         for (stem, fig) in figs {

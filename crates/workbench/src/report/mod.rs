@@ -5,6 +5,7 @@
 pub mod key_numbers;
 
 use crate::context::memory;
+pub use crate::context::shown_path;
 use crate::execute::{Outcome, Run};
 use crate::outputs::style::fmt_num;
 use anyhow::bail;
@@ -119,15 +120,6 @@ pub fn key_table(keys: &[KeyNumber]) -> String {
     s
 }
 
-/// The config path as typed, or relative to the current directory when it
-/// is an absolute path below it.
-fn shown_path(p: &Path) -> String {
-    let rel = std::env::current_dir()
-        .ok()
-        .and_then(|cwd| p.strip_prefix(cwd).ok().map(Path::to_path_buf));
-    rel.unwrap_or_else(|| p.to_path_buf()).display().to_string()
-}
-
 /// The README.md of one run.
 fn markdown(
     run: &Run,
@@ -141,11 +133,7 @@ fn markdown(
     if !c.description.is_empty() {
         s += &format!("{}\n\n", c.description);
     }
-    let quick = if run.plan.quick { " --quick" } else { "" };
-    s += &format!(
-        "Reproduce: `run-experiment {}{quick}`\n\n",
-        shown_path(&run.meta.config_path)
-    );
+    s += &format!("Reproduce: `{}`\n\n", run.meta.reproduce);
     s += if run.plan.quick {
         "This was a **quick** run (the file's `[quick]` table, or 16 trajectories and 2,000 data rows): numbers are rough.\n\n"
     } else {
@@ -178,10 +166,10 @@ fn markdown(
     for stem in pngs {
         s += &format!("![{stem}]({stem}.png)\n\n*{stem}*\n\n");
     }
-    let path = &run.meta.config_path;
-    let toml = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| format!("# could not read {}: {e}\n", path.display()));
-    s += &format!("## Config\n\n```toml\n{}\n```\n\n", toml.trim_end());
+    s += &format!(
+        "## Config\n\n```toml\n{}\n```\n\n",
+        run.meta.config_text.trim_end()
+    );
     let memory = memory::peak_rss_bytes().map_or("n/a".to_string(), |b| {
         format!("{} MiB", fmt_num(b as f64 / (1u64 << 20) as f64))
     });
