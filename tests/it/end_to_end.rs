@@ -168,3 +168,47 @@ fn noise_file_sets_the_starting_points() {
         }
     }
 }
+
+/// Experiments are named as users name them; the version names the commit;
+/// `--help` shows examples; a successful run prints nothing on stderr,
+/// `--device auto` on a headless machine included.
+#[test]
+fn experiments_by_name_version_help_and_a_quiet_stderr() {
+    use geotraj::workbench::cli::find_experiment;
+    let want = Path::new("experiments/curvature.toml");
+    assert_eq!(find_experiment(Path::new("curvature")).unwrap(), want);
+    assert_eq!(find_experiment(Path::new("curvature.toml")).unwrap(), want);
+    let e = find_experiment(Path::new("curvatur")).unwrap_err();
+    assert!(e.contains("quickstart") && e.contains("curvature"), "{e}");
+    let e = find_experiment(Path::new("elsewhere/curvature.toml")).unwrap_err();
+    assert!(e.starts_with("elsewhere/curvature.toml: no such"), "{e}");
+
+    let bin = env!("CARGO_BIN_EXE_run-experiment");
+    let v = Command::new(bin).arg("--version").output().unwrap();
+    let v = String::from_utf8_lossy(&v.stdout);
+    assert!(v.contains("(commit "), "{v}");
+    let h = Command::new(bin).arg("--help").output().unwrap();
+    assert!(String::from_utf8_lossy(&h.stdout).contains("Examples:"));
+    let h = Command::new(bin)
+        .args(["analyze", "--help"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&h.stdout).contains("--sigma"));
+
+    let dir = tempdir().unwrap();
+    let cfg = dir.path().join("tiny.toml");
+    std::fs::write(&cfg, TINY).unwrap();
+    let o = Command::new(bin)
+        .arg(&cfg)
+        .args(["--device", "auto", "--out"])
+        .arg(dir.path().join("out"))
+        .env_remove("XDG_RUNTIME_DIR")
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !stderr.lines().any(|l| l.contains("error")),
+        "stderr of a successful run: {stderr}"
+    );
+}

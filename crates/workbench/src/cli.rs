@@ -6,13 +6,23 @@ use crate::context::device::DeviceChoice;
 use crate::execute::{RunOptions, run};
 use crate::report::{print_done, publish};
 use clap::Parser;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// The folder a bare experiment name is looked up in.
+const EXPERIMENTS: &str = "experiments";
 
 #[derive(Debug, Parser)]
 #[command(
     name = "run-experiment",
-    version,
-    about = "Run a geotraj experiment: sample, measure trajectory geometry, write tables and figures"
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("GEOTRAJ_GIT_COMMIT"), ")"),
+    about = "Run a geotraj experiment: sample, measure trajectory geometry, write tables and figures",
+    after_help = "Examples:\n  \
+        run-experiment experiments/quickstart.toml        tables in notebooks-data/quickstart, report in reports/quickstart\n  \
+        run-experiment curvature --quick                  experiments/curvature.toml, small\n  \
+        run-experiment curvature.toml --out /tmp/curv     everything under /tmp/curv\n  \
+        run-experiment --all experiments --quick          every experiment of a folder\n  \
+        run-experiment analyze states.npy --sigma 80,10,1,0 --out /tmp/theirs\n\n\
+        A bare NAME or NAME.toml that is not a file here is looked up in experiments/."
 )]
 pub struct Args {
     /// The experiment file (see experiments/); or use --all.
@@ -44,8 +54,16 @@ pub fn main() -> i32 {
     if let Some(dir) = &args.all {
         return crate::catalogue::main(dir, args.device, args.quick, args.out.as_deref(), &argv);
     }
+    let config_path =
+        match find_experiment(&args.config.clone().expect("clap requires FILE or --all")) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 1;
+            }
+        };
     let opts = RunOptions {
-        config_path: args.config.clone().expect("clap requires FILE or --all"),
+        config_path,
         device: args.device,
         quick: args.quick,
         out: args.out.clone(),
@@ -64,4 +82,46 @@ pub fn main() -> i32 {
             1
         }
     }
+}
+
+/// The experiment file a user named: the path itself when it exists, else
+/// `experiments/NAME` or `experiments/NAME.toml` for a bare name; a name
+/// found nowhere gets the list of experiments there.
+pub fn find_experiment(given: &Path) -> Result<PathBuf, String> {
+    if given.exists() {
+        return Ok(given.to_path_buf());
+    }
+    let bare = given.components().count() == 1;
+    let dir = Path::new(EXPERIMENTS);
+    if bare {
+        let name = given.to_string_lossy();
+        for candidate in [dir.join(given), dir.join(format!("{name}.toml"))] {
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+        }
+    }
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter_map(|n| n.strip_suffix(".toml").map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    let looked = if bare {
+        format!(" (nor in {EXPERIMENTS}/)")
+    } else {
+        String::new()
+    };
+    Err(if names.is_empty() {
+        format!("{}: no such experiment file{looked}", given.display())
+    } else {
+        format!(
+            "{}: no such experiment file{looked}; the experiments in {EXPERIMENTS}/ are: {}",
+            given.display(),
+            names.join(", ")
+        )
+    })
 }

@@ -75,7 +75,11 @@ pub fn select(choice: DeviceChoice) -> anyhow::Result<Selected> {
             static GPU: OnceLock<Option<Device>> = OnceLock::new();
             let gpu = GPU
                 .get_or_init(|| {
-                    let gpus = catch_unwind(Device::enumerate_physical).unwrap_or_default();
+                    // On a headless machine the driver stack prints errors
+                    // (libwayland: "XDG_RUNTIME_DIR is invalid") while it
+                    // finds nothing; the answer is the run's to report.
+                    let gpus = quiet_stderr(|| catch_unwind(Device::enumerate_physical))
+                        .unwrap_or_default();
                     gpus.iter().find_map(|g| g.devices.first().cloned())
                 })
                 .clone();
@@ -88,4 +92,24 @@ pub fn select(choice: DeviceChoice) -> anyhow::Result<Selected> {
             })
         }
     }
+}
+
+/// Runs `f` with the process's stderr sent to /dev/null (the file
+/// descriptor, so C libraries are silenced too), then restores it.
+fn quiet_stderr<T>(f: impl FnOnce() -> T) -> T {
+    // SAFETY: plain descriptor calls; every failure leaves stderr as it was.
+    let saved = unsafe { libc::dup(2) };
+    let null = std::fs::OpenOptions::new().write(true).open("/dev/null");
+    let redirected = match (&null, saved >= 0) {
+        (Ok(n), true) => unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(n), 2) >= 0 },
+        _ => false,
+    };
+    let out = f();
+    if redirected {
+        unsafe { libc::dup2(saved, 2) };
+    }
+    if saved >= 0 {
+        unsafe { libc::close(saved) };
+    }
+    out
 }
