@@ -80,12 +80,17 @@ pub fn run_to(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathB
     out
 }
 
-/// A numeric column of a table as f64 (integer columns converted).
+/// A numeric column of a table as f64 (integers and flags converted, null as NaN).
 pub fn numeric(t: &geotraj::records::Table, name: &str) -> Vec<f64> {
     use geotraj::records::Column;
     match t.column(name) {
         Some(Column::F64(v)) => v.clone(),
         Some(Column::I64(v)) => v.iter().map(|&x| x as f64).collect(),
+        Some(Column::OptI64(v)) => v.iter().map(|x| x.map_or(f64::NAN, |x| x as f64)).collect(),
+        Some(Column::Bool(v)) => v
+            .iter()
+            .map(|x| x.map_or(f64::NAN, |b| f64::from(u8::from(b))))
+            .collect(),
         other => panic!("{name}: expected a numeric column, got {other:?}"),
     }
 }

@@ -36,34 +36,46 @@ impl Table {
         let columns = self
             .columns()
             .map(|(name, col)| match col {
-                Column::F64(v) => polars::prelude::Column::new(name.into(), v.as_slice()),
+                Column::F64(v) => {
+                    let nullable: Vec<Option<f64>> =
+                        v.iter().map(|&x| (!x.is_nan()).then_some(x)).collect();
+                    polars::prelude::Column::new(name.into(), nullable)
+                }
                 Column::I64(v) => polars::prelude::Column::new(name.into(), v.as_slice()),
+                Column::OptI64(v) => polars::prelude::Column::new(name.into(), v.as_slice()),
+                Column::Bool(v) => polars::prelude::Column::new(name.into(), v.as_slice()),
                 Column::Str(v) => polars::prelude::Column::new(name.into(), v.as_slice()),
             })
             .collect();
         DataFrame::new(self.len(), columns).map_err(|e| RecordsError::polars(None, e))
     }
 
-    /// Reads Float64, Int64 and String columns; any other dtype, or a null
-    /// value (tables have none), is a schema error naming the column.
+    /// Reads Float64 (null as NaN), Int64 (`I64` without nulls, else
+    /// `OptI64`), Boolean and String columns; any other dtype, or a null
+    /// string, is a schema error naming the column.
     pub fn from_frame(df: &DataFrame) -> Result<Table, RecordsError> {
         let mut table = Table::new();
         for col in df.columns() {
             let name = col.name().as_str();
-            // Rejecting nulls up front makes the no-null iterators below exact.
-            if col.null_count() > 0 {
-                return Err(RecordsError::Schema(format!(
-                    "column {name:?} has {} null values",
-                    col.null_count()
-                )));
-            }
+            let nulls = col.null_count();
             let unexpected = |e| RecordsError::polars(None, e);
             let converted = match col.dtype() {
-                DataType::Float64 => {
-                    Column::F64(col.f64().map_err(unexpected)?.no_null_iter().collect())
-                }
-                DataType::Int64 => {
+                DataType::Float64 => Column::F64(
+                    col.f64()
+                        .map_err(unexpected)?
+                        .iter()
+                        .map(|x| x.unwrap_or(f64::NAN))
+                        .collect(),
+                ),
+                DataType::Int64 if nulls == 0 => {
                     Column::I64(col.i64().map_err(unexpected)?.no_null_iter().collect())
+                }
+                DataType::Int64 => Column::OptI64(col.i64().map_err(unexpected)?.iter().collect()),
+                DataType::Boolean => Column::Bool(col.bool().map_err(unexpected)?.iter().collect()),
+                DataType::String if nulls > 0 => {
+                    return Err(RecordsError::Schema(format!(
+                        "column {name:?} has {nulls} null strings"
+                    )));
                 }
                 DataType::String => Column::Str(
                     col.str()
@@ -74,7 +86,7 @@ impl Table {
                 ),
                 other => {
                     return Err(RecordsError::Schema(format!(
-                        "column {name:?} has unsupported dtype {other} (want f64, i64 or str)"
+                        "column {name:?} has unsupported dtype {other} (want f64, i64, bool or str)"
                     )));
                 }
             };
@@ -101,12 +113,30 @@ mod tests {
     }
 
     #[test]
+    fn nullable_kinds_round_trip_and_nan_is_null() {
+        let t = Table::new()
+            .with_f64("x", vec![f64::NAN, 1.0, f64::INFINITY])
+            .with_opt_i64("i", vec![None, Some(3), Some(-1)])
+            .with_bool("b", vec![Some(true), None, Some(false)]);
+        let df = t.to_frame().unwrap();
+        assert_eq!(df.column("x").unwrap().null_count(), 1);
+        assert_eq!(df.column("i").unwrap().null_count(), 1);
+        let back = Table::from_frame(&df).unwrap();
+        assert_eq!(back.column("i"), t.column("i"));
+        assert_eq!(back.column("b"), t.column("b"));
+        let Some(Column::F64(x)) = back.column("x") else {
+            panic!("x")
+        };
+        assert!(x[0].is_nan() && x[1] == 1.0 && x[2] == f64::INFINITY);
+    }
+
+    #[test]
     fn unsupported_dtype_names_column() {
         let df = DataFrame::new(
             2,
             vec![polars::prelude::Column::new(
                 "flag".into(),
-                [true, false].as_slice(),
+                [1i32, 2].as_slice(),
             )],
         )
         .unwrap();

@@ -1,17 +1,28 @@
 use std::fs::File;
 use std::path::Path;
 
-use polars::prelude::{ParquetReader, ParquetWriter, SerReader};
+use polars::io::parquet::write::KeyValueMetadata;
+use polars::prelude::{CompatLevel, ParquetReader, ParquetWriter, Schema, SchemaExt, SerReader};
 
 use crate::frame::write_frame;
 use crate::{RecordsError, Table};
 
 /// Writes `table` as Parquet (zstd, polars' default), atomically. Values are
-/// stored bit-exact, NaN payloads and negative zero included.
+/// stored bit-exact (negative zero included); NaN is null.
 pub fn write_parquet(table: &Table, path: &Path) -> Result<(), RecordsError> {
     write_frame(table, path, |w, df| {
-        ParquetWriter::new(w).finish(df).map(drop)
+        parquet_writer(w, df.schema()).finish(df).map(drop)
     })
+}
+
+/// A Parquet writer whose stored Arrow schema (which Arrow readers follow)
+/// has strings as LargeUtf8: polars' own choice, Utf8View, is unknown to
+/// pyarrow < 15 ("Unrecognized type: 24"). The column data is the same.
+pub(crate) fn parquet_writer<W: std::io::Write>(w: W, schema: &Schema) -> ParquetWriter<W> {
+    let arrow = schema.to_arrow(CompatLevel::oldest());
+    let kv = polars_parquet::arrow::write::schema_to_metadata_key(&arrow);
+    let meta = KeyValueMetadata::from_static(vec![(kv.key, kv.value.unwrap_or_default())]);
+    ParquetWriter::new(w).with_key_value_metadata(Some(meta))
 }
 
 /// Reads a Parquet file of Float64 / Int64 / String columns.
@@ -50,8 +61,6 @@ mod tests {
             std::f64::consts::PI,
             0.1 + 0.2,
             f64::NAN,
-            -f64::NAN,
-            f64::from_bits(0x7ff8_0000_dead_beef), // NaN with a payload
             f64::INFINITY,
             f64::NEG_INFINITY,
         ];
@@ -85,6 +94,14 @@ mod tests {
         let back = read_parquet(&path).unwrap();
         assert_eq!(back.names(), ["x", "n", "label"]);
         assert_eq!(bits(back.column("x")), bits(table.column("x")));
+        // NaN (undefined) is stored as null and read back as NaN.
+        let nan =
+            Table::new().with_f64("x", vec![-f64::NAN, f64::from_bits(0x7ff8_0000_dead_beef)]);
+        write_parquet(&nan, &path).unwrap();
+        let Some(Column::F64(x)) = read_parquet(&path).unwrap().column("x").cloned() else {
+            panic!("x")
+        };
+        assert!(x.iter().all(|v| v.is_nan()));
         assert_eq!(back.column("n"), Some(&Column::I64(ints)));
         assert_eq!(back.column("label"), Some(&Column::Str(strs)));
     }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use polars::io::csv::write::BatchedWriter as CsvBatched;
 use polars::io::parquet::write::BatchedWriter as ParquetBatched;
-use polars::prelude::{CsvWriter, DataFrame, ParquetWriter, Schema, SerWriter};
+use polars::prelude::{CsvWriter, DataFrame, Schema, SerWriter};
 
 use crate::atomic::temp_sibling;
 use crate::{RecordsError, Table};
@@ -94,7 +94,7 @@ impl TableStream {
                 .map(BufWriter::new)
                 .map_err(|e| RecordsError::io(&self.targets[i], e))
         };
-        let parquet = ParquetWriter::new(create(0)?)
+        let parquet = crate::parquet::parquet_writer(create(0)?, &schema)
             .batched(&schema)
             .map_err(|e| RecordsError::polars(Some(&self.targets[0]), e))?;
         let csv = CsvWriter::new(create(1)?)

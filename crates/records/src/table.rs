@@ -1,10 +1,16 @@
 use crate::RecordsError;
 
-/// One named column of a [`Table`]; the three kinds the records use.
+/// One named column of a [`Table`]. On disk (Parquet, CSV) a NaN of an
+/// `F64` column and a `None` are null: "undefined at this row", which
+/// notebooks' `mean()`/`avg()` skip; infinities stay values.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Column {
     F64(Vec<f64>),
     I64(Vec<i64>),
+    /// Integers that may be undefined (an index not searched for).
+    OptI64(Vec<Option<i64>>),
+    /// Flags, which may be undefined.
+    Bool(Vec<Option<bool>>),
     Str(Vec<String>),
 }
 
@@ -13,6 +19,8 @@ impl Column {
         match self {
             Self::F64(v) => v.len(),
             Self::I64(v) => v.len(),
+            Self::OptI64(v) => v.len(),
+            Self::Bool(v) => v.len(),
             Self::Str(v) => v.len(),
         }
     }
@@ -26,6 +34,8 @@ impl Column {
         match self {
             Self::F64(_) => "f64",
             Self::I64(_) => "i64",
+            Self::OptI64(_) => "nullable i64",
+            Self::Bool(_) => "bool",
             Self::Str(_) => "str",
         }
     }
@@ -55,6 +65,16 @@ impl Table {
 
     pub fn with_i64(mut self, name: &str, v: Vec<i64>) -> Self {
         self.push(name, Column::I64(v));
+        self
+    }
+
+    pub fn with_opt_i64(mut self, name: &str, v: Vec<Option<i64>>) -> Self {
+        self.push(name, Column::OptI64(v));
+        self
+    }
+
+    pub fn with_bool(mut self, name: &str, v: Vec<Option<bool>>) -> Self {
+        self.push(name, Column::Bool(v));
         self
     }
 
@@ -143,6 +163,8 @@ impl Table {
             match (a, b) {
                 (Column::F64(a), Column::F64(b)) => a.extend(b),
                 (Column::I64(a), Column::I64(b)) => a.extend(b),
+                (Column::OptI64(a), Column::OptI64(b)) => a.extend(b),
+                (Column::Bool(a), Column::Bool(b)) => a.extend(b),
                 (Column::Str(a), Column::Str(b)) => a.extend(b),
                 _ => unreachable!("kinds checked above"),
             }

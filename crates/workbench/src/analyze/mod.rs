@@ -156,6 +156,7 @@ fn analyze_run(args: &AnalyzeArgs, argv: &[String]) -> anyhow::Result<(Run, Vec<
                 data: &label,
                 sampler: &loaded.sampler,
                 solver: &loaded.solver,
+                params: Default::default(),
                 nfe: loaded.nfe,
                 dataset: set.map(|l| l.data.as_ref()),
                 nearest: nearest.as_ref(),

@@ -98,6 +98,7 @@ pub fn run_case(
             data,
             sampler: &inp.label,
             solver: inp.solver.name(),
+            params: (&inp.solver).into(),
             nfe: None,
             dataset: Some(&inp.loaded.data),
             nearest: inp.nearest,

@@ -4,6 +4,7 @@
 //! keeping per-step scalars, the final samples and the first trajectories
 //! whole. Both paths go through this one code, so their tables agree.
 
+use super::schema::{CaseLabels, CaseTable, SolverParams, with_case};
 use crate::config::Config;
 use crate::plan::budget::HEAD_TRAJECTORIES;
 use geotraj_data::{Dataset, Nearest};
@@ -12,7 +13,7 @@ use geotraj_metrics::{
     DataInputs, Measures, data_measures, identity_errors, joint_view3d, measure, nanmax,
     trajectory_pca, view3d,
 };
-use geotraj_records::{Table, TableStream};
+use geotraj_records::TableStream;
 use geotraj_sampling::Trajectories;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -23,6 +24,8 @@ pub struct MeasureInputs<'a> {
     pub data: &'a str,
     pub sampler: &'a str,
     pub solver: &'a str,
+    /// The solver's parameters (none known for an analysed file).
+    pub params: SolverParams,
     /// Evaluations per trajectory when the trajectories do not hold them
     /// all (a file with D(x_n) at the states only); else their own count.
     pub nfe: Option<usize>,
@@ -67,30 +70,6 @@ impl Streams {
         out.extend(self.trajectories.finish()?);
         Ok(out)
     }
-}
-
-/// Prepends the case's identifying columns to a measures table.
-/// A measures table with the case's columns in front (the one schema of
-/// steps and trajectories tables, whoever made the trajectories).
-pub fn with_case(
-    data: &str,
-    sampler: &str,
-    solver: &str,
-    steps: usize,
-    nfe: usize,
-    table: Table,
-) -> Table {
-    let rows = table.len();
-    let mut t = Table::new()
-        .with_str("data", vec![data.to_string(); rows])
-        .with_str("sampler", vec![sampler.to_string(); rows])
-        .with_str("solver", vec![solver.to_string(); rows])
-        .with_i64("steps", vec![steps as i64; rows])
-        .with_i64("nfe", vec![nfe as i64; rows]);
-    for (name, col) in table.columns() {
-        t.push(name, col.clone());
-    }
-    t
 }
 
 /// What a case keeps once every batch is measured.
@@ -145,11 +124,20 @@ impl<'a> Accumulator<'a> {
         let tm = Instant::now();
         measure_data(self.config, &self.inp, t, first, &mut m)?;
         self.measure_seconds += tm.elapsed().as_secs_f64();
-        let (steps, nfe) = (t.steps(), self.inp.nfe.unwrap_or(t.nfe()));
         let inp = &self.inp;
-        let table = |tb| with_case(inp.data, inp.sampler, inp.solver, steps, nfe, tb);
-        streams.steps.append(&table(m.step_table()))?;
-        streams.trajectories.append(&table(m.trajectory_table()))?;
+        let labels = CaseLabels {
+            experiment: &self.config.name,
+            data: inp.data,
+            sampler: inp.sampler,
+            solver: inp.solver,
+            params: inp.params,
+            steps: t.steps(),
+            nfe: inp.nfe.unwrap_or(t.nfe()),
+        };
+        let steps = with_case(&labels, CaseTable::Steps, m.step_table());
+        streams.steps.append(&steps)?;
+        let per_trajectory = with_case(&labels, CaseTable::Trajectories, m.trajectory_table());
+        streams.trajectories.append(&per_trajectory)?;
         self.final_samples.extend(t.final_samples());
         match &mut self.all {
             None => self.all = Some(m),

@@ -13,6 +13,7 @@ pub mod learned_vs_optimal;
 pub mod measured;
 pub mod model;
 pub mod projection;
+pub mod schema;
 pub mod sweep;
 pub mod trajectory;
 

@@ -1,9 +1,10 @@
 //! GITS outputs: each data set's cost matrix and the schedules the run used,
 //! as tables (gits-costs, gits-schedules) and as provenance.
 
+use super::tables::write_table;
 use crate::execute::gits::GitsWarmup;
 use crate::execute::{Outcome, Run};
-use geotraj_records::{Table, write_table};
+use geotraj_records::Table;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -67,6 +68,7 @@ fn schedules_table(warmups: &[&GitsWarmup], steps: &[usize]) -> anyhow::Result<T
 
 /// Writes gits-costs and gits-schedules (Parquet and CSV), if the run used GITS.
 pub fn write(
+    experiment: &str,
     warmups: &[&GitsWarmup],
     steps: &[usize],
     tables: &Path,
@@ -74,8 +76,9 @@ pub fn write(
     if warmups.is_empty() {
         return Ok(Vec::new());
     }
-    let mut written = write_table(&costs_table(warmups), tables, "gits-costs")?;
+    let mut written = write_table(experiment, &costs_table(warmups), tables, "gits-costs")?;
     written.extend(write_table(
+        experiment,
         &schedules_table(warmups, steps)?,
         tables,
         "gits-schedules",

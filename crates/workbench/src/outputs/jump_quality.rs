@@ -8,6 +8,7 @@ use geotraj_records::Table;
 /// The jump-quality table of every case that has one, and one figure per
 /// data set: FD against NFE for x_n and for D(x_n), per sampler.
 pub fn write(
+    experiment: &str,
     cases: &[Case],
     tables: &std::path::Path,
     figures: &std::path::Path,
@@ -21,7 +22,7 @@ pub fn write(
         let q = c.jump_quality.as_ref().expect("filtered");
         table.append(q.table(&c.data, &c.sampler))?;
     }
-    let mut written = geotraj_records::write_table(&table, tables, "jump-quality")?;
+    let mut written = super::tables::write_table(experiment, &table, tables, "jump-quality")?;
     let mut datas: Vec<&str> = Vec::new();
     for c in &with {
         if !datas.contains(&c.data.as_str()) {

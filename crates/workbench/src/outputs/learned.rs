@@ -3,11 +3,12 @@
 //! sampler), their summary lines and run.json record.
 
 use super::style::{fmt_num, line};
+use super::tables::write_table;
 use crate::execute::learned_vs_optimal::{Gaps, NAMES, band};
 use crate::execute::model::Model;
 use burn::module::Module;
 use geotraj_plots::{Band, Figure, render};
-use geotraj_records::{Table, write_table};
+use geotraj_records::Table;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -20,6 +21,7 @@ const LABELS: [&str; 4] = [
 ];
 
 pub fn write(
+    experiment: &str,
     model: Option<&Model>,
     gaps: &[Gaps],
     tables: &Path,
@@ -34,7 +36,7 @@ pub fn write(
             .with_f64("loss", m.losses.iter().map(|p| p.loss).collect())
             .with_f64("grad_norm", m.losses.iter().map(|p| p.grad_norm).collect())
             .with_f64("seconds", m.losses.iter().map(|p| p.seconds).collect());
-        written.extend(write_table(&table, tables, "training-loss")?);
+        written.extend(write_table(experiment, &table, tables, "training-loss")?);
         let fig = Figure {
             title: format!("training loss: {}", m.spec.net.describe()),
             x_label: "step".into(),
@@ -56,7 +58,12 @@ pub fn write(
     for g in gaps {
         table.append(gap_table(g))?;
     }
-    written.extend(write_table(&table, tables, "learned-vs-optimal")?);
+    written.extend(write_table(
+        experiment,
+        &table,
+        tables,
+        "learned-vs-optimal",
+    )?);
     for g in gaps {
         let series: Vec<Band> = (0..4)
             .map(|k| {

@@ -2,13 +2,14 @@
 //! top-2 error and view figures, and the explained-variance summary.
 
 use super::style::{band, figure};
+use super::tables::write_table;
 use crate::execute::case::Case;
 use geotraj_plots::{Figure, Lines};
-use geotraj_records::{Table, write_table};
+use geotraj_records::Table;
 use std::path::{Path, PathBuf};
 
 /// views.parquet/.csv: one row per (data, sampler, trajectory, step) drawn.
-pub fn write_views(cases: &[Case], dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub fn write_views(experiment: &str, cases: &[Case], dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut all = Table::new();
     for c in cases {
         let v = &c.views;
@@ -32,7 +33,7 @@ pub fn write_views(cases: &[Case], dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
             .with_f64("joint3", col(&|p| p.joint[2]));
         all.append(t)?;
     }
-    write_table(&all, dir, "views").map_err(anyhow::Error::from)
+    write_table(experiment, &all, dir, "views").map_err(anyhow::Error::from)
 }
 
 /// One side of the 3-D views, each trajectory in its own frame (x_0 at the

@@ -13,6 +13,7 @@ mod projection;
 pub mod samples;
 pub mod style;
 mod sweep;
+mod tables;
 mod trajectory;
 
 pub use data_figures::{ErrorCurve, error_curve};
@@ -41,7 +42,9 @@ pub fn write(run: &mut Run, argv: &[String]) -> anyhow::Result<Vec<PathBuf>> {
     let config = &run.plan.config;
     let (tables, figures) = (&dirs.tables, &dirs.figures);
     match &run.outcome {
-        Outcome::Projection(p) => written.extend(projection::write(p, tables, figures)?),
+        Outcome::Projection(p) => {
+            written.extend(projection::write(&config.name, p, tables, figures)?)
+        }
         Outcome::Sweep(s) => {
             written.extend(sweep::write(config, s, tables, figures)?);
             written.extend(samples::write_sweep(config, &run.data, s, tables)?);
@@ -52,12 +55,18 @@ pub fn write(run: &mut Run, argv: &[String]) -> anyhow::Result<Vec<PathBuf>> {
         Outcome::Trajectory(_) => {}
     }
     let (warmups, steps) = gits::warmups(run);
-    written.extend(gits::write(&warmups, &steps, tables)?);
+    written.extend(gits::write(&config.name, &warmups, &steps, tables)?);
     let traj = run.trajectories();
     let cases = traj.map_or(&[][..], |t| &t.cases);
     written.extend(images::write(cases, &run.data, figures)?);
     let gaps = traj.map_or(&[][..], |t| &t.gaps);
-    written.extend(learned::write(run.model.as_ref(), gaps, tables, figures)?);
+    written.extend(learned::write(
+        &config.name,
+        run.model.as_ref(),
+        gaps,
+        tables,
+        figures,
+    )?);
     let fields = traj.map_or(&[][..], |t| &t.fields);
     for (stem, fig) in fields::figures(config, &run.data, cases, fields) {
         written.extend(render(&fig, &figures.join(stem))?);

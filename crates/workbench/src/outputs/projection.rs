@@ -1,8 +1,8 @@
 //! The projection experiment's table, figures and summary.
 
+use super::tables::write_table;
 use crate::execute::projection::{ProjectionCurve, ProjectionResult};
 use geotraj_plots::{Band, Figure, render};
-use geotraj_records::write_table;
 use std::path::{Path, PathBuf};
 
 fn curve_band(c: &ProjectionCurve, column: &str, label: String) -> Band {
@@ -33,8 +33,13 @@ fn sigma_figure(title: &str, y_label: &str, log_y: bool, series: Vec<Band>) -> F
     }
 }
 
-pub fn write(p: &ProjectionResult, tables: &Path, figures: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut written = write_table(&p.table, tables, "projection")?;
+pub fn write(
+    experiment: &str,
+    p: &ProjectionResult,
+    tables: &Path,
+    figures: &Path,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let mut written = write_table(experiment, &p.table, tables, "projection")?;
     let each = |column: &str| -> Vec<Band> {
         p.curves
             .iter()

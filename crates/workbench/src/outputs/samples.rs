@@ -43,8 +43,15 @@ pub fn write(config: &Config, s: &Samples, dir: &Path) -> anyhow::Result<Vec<Pat
     Ok(written)
 }
 
-/// A sweep cell's name in file names: sampler, its parameters, schedule, steps.
+/// A sweep cell's name in file names: its sampler label, schedule, steps.
 pub fn cell_label(c: &Cell) -> String {
+    format!("{}-{}-{}", sampler_label(c), c.schedule.name(), c.steps)
+}
+
+/// A sweep cell's sampler label: the sampler as the sweep names it, with
+/// the parameters the sweep varies (`gradient-estimation-gamma2`), safe
+/// in file names.
+pub fn sampler_label(c: &Cell) -> String {
     let mut s = c.sampler.replace('+', "p");
     if let Some(o) = c.order {
         s += &format!("-order{o}");
@@ -55,7 +62,6 @@ pub fn cell_label(c: &Cell) -> String {
     if let Some(m) = c.mu {
         s += &format!("-mu{m}");
     }
-    s += &format!("-{}-{}", c.schedule.name(), c.steps);
     s.chars()
         .map(|ch| match ch {
             ch if ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' || ch == '.' => ch,

@@ -1,43 +1,50 @@
 //! A sweep's tables, figures and printed summary.
 
+use super::samples::sampler_label;
 use super::style::line;
+use super::tables::write_table;
 use crate::config::{Config, FigureConfig, FigureKind};
+use crate::execute::schema::SolverParams;
 use crate::execute::sweep::{SweepResult, SweepRow, schedule_lists};
 use geotraj_plots::{Band, Figure, render};
-use geotraj_records::{Table, write_table};
+use geotraj_records::Table;
 use std::path::{Path, PathBuf};
 
-/// One row per (data, cell).
+/// One row per (data, cell): `sampler` the cell's label, `solver` the
+/// method, each solver parameter its own column (null where unused).
 pub fn sweep_table(rows: &[SweepRow]) -> Table {
     let col = |f: &dyn Fn(&SweepRow) -> f64| rows.iter().map(f).collect::<Vec<f64>>();
-    let opt = |v: Option<f64>| v.unwrap_or(f64::NAN);
-    Table::new()
+    let mut t = Table::new()
         .with_str("data", rows.iter().map(|r| r.data.clone()).collect())
         .with_str(
             "sampler",
-            rows.iter().map(|r| r.cell.solver.describe()).collect(),
+            rows.iter().map(|r| sampler_label(&r.cell)).collect(),
         )
         .with_str(
             "solver",
-            rows.iter().map(|r| r.cell.sampler.clone()).collect(),
-        )
-        .with_str(
-            "schedule",
             rows.iter()
-                .map(|r| r.cell.schedule.name().to_string())
+                .map(|r| r.cell.solver.name().to_string())
                 .collect(),
-        )
-        .with_i64("steps", rows.iter().map(|r| r.cell.steps as i64).collect())
-        .with_i64("nfe", rows.iter().map(|r| r.nfe as i64).collect())
-        .with_f64("order", col(&|r| opt(r.cell.order.map(|o| o as f64))))
-        .with_f64("gamma", col(&|r| opt(r.cell.gamma)))
-        .with_f64("mu", col(&|r| opt(r.cell.mu)))
-        .with_f64("solver_error", col(&|r| r.solver_error))
-        .with_f64("solver_error_max", col(&|r| r.solver_error_max))
-        .with_f64("fd", col(&|r| r.fd))
-        .with_f64("sw2", col(&|r| r.sw2))
-        .with_f64("log_likelihood", col(&|r| r.log_likelihood))
-        .with_f64("seconds", col(&|r| r.seconds))
+        );
+    // The parameters the solver ran with (defaults included), row by row.
+    let params: Vec<SolverParams> = rows.iter().map(|r| (&r.cell.solver).into()).collect();
+    for (name, column) in SolverParams::columns(&params) {
+        t.push(name, column);
+    }
+    t.with_str(
+        "schedule",
+        rows.iter()
+            .map(|r| r.cell.schedule.name().to_string())
+            .collect(),
+    )
+    .with_i64("steps", rows.iter().map(|r| r.cell.steps as i64).collect())
+    .with_i64("nfe", rows.iter().map(|r| r.nfe as i64).collect())
+    .with_f64("solver_error", col(&|r| r.solver_error))
+    .with_f64("solver_error_max", col(&|r| r.solver_error_max))
+    .with_f64("fd", col(&|r| r.fd))
+    .with_f64("sw2", col(&|r| r.sw2))
+    .with_f64("log_likelihood", col(&|r| r.log_likelihood))
+    .with_f64("seconds", col(&|r| r.seconds))
 }
 
 /// A group of rows drawn as one line: same data, sampler and schedule.
@@ -83,9 +90,9 @@ pub fn fitted_orders(rows: &[SweepRow]) -> Table {
             let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
             if sxx > 0.0 { sxy / sxx } else { f64::NAN }
         };
-        let (d, s, k) = line_key(g[0]);
+        let (d, _, k) = line_key(g[0]);
         data.push(d);
-        sampler.push(s);
+        sampler.push(sampler_label(&g[0].cell));
         schedule.push(k.to_string());
         order.push(-slope);
         points.push(pts.len() as i64);
@@ -243,8 +250,18 @@ pub fn write(
     figures: &Path,
 ) -> anyhow::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
-    written.extend(write_table(&sweep_table(&result.rows), tables, "sweep")?);
-    written.extend(write_table(&fitted_orders(&result.rows), tables, "orders")?);
+    written.extend(write_table(
+        &config.name,
+        &sweep_table(&result.rows),
+        tables,
+        "sweep",
+    )?);
+    written.extend(write_table(
+        &config.name,
+        &fitted_orders(&result.rows),
+        tables,
+        "orders",
+    )?);
     for (stem, fig) in sweep_figures(config, result) {
         written.extend(render(&fig, &figures.join(stem))?);
     }

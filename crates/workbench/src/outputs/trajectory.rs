@@ -131,12 +131,13 @@ pub fn write(
     let all = cases;
     let mut written = Vec::new();
     written.extend(super::jump_quality::write(
+        &config.name,
         all,
         &dirs.tables,
         &dirs.figures,
     )?);
     if config.measures.lowdim {
-        written.extend(super::lowdim::write_views(all, &dirs.tables)?);
+        written.extend(super::lowdim::write_views(&config.name, all, &dirs.tables)?);
     }
     for c in all {
         written.extend(super::samples::write(
