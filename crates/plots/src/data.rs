@@ -126,9 +126,15 @@ fn band_parts(b: &Band, fig: &Figure, xe: &mut Extent, ye: &mut Extent) -> BandP
         run.clear();
     };
 
+    // Values a log axis cannot show are counted and stated in the legend,
+    // never dropped silently (e.g. a distance that reaches exactly 0).
+    let mut hidden = 0;
     for i in 0..b.x.len() {
         let x = b.x[i];
         let x_ok = usable(x, lx);
+        if x_ok && b.mid[i].is_finite() && !usable(b.mid[i], ly) {
+            hidden += 1;
+        }
         if x_ok && usable(b.mid[i], ly) {
             line.push((x, b.mid[i]));
             xe.add(x);
@@ -151,8 +157,13 @@ fn band_parts(b: &Band, fig: &Figure, xe: &mut Extent, ye: &mut Extent) -> BandP
     }
     flush_run(&mut run, &mut polygons);
 
+    let label = match hidden {
+        0 => b.label.clone(),
+        1 => format!("{} (1 value <= 0 off the log axis)", b.label),
+        k => format!("{} ({k} values <= 0 off the log axis)", b.label),
+    };
     BandParts {
-        label: b.label.clone(),
+        label,
         lines,
         polygons,
     }
@@ -546,6 +557,12 @@ mod tests {
         };
         let paths = render(&fig, &dir.path().join("gaps")).unwrap();
         assert_eq!(png_size(&fs::read(&paths[0]).unwrap()), (1000, 650));
+        // The one finite mid at a usable x that the log axis cannot show
+        // (-0.3 at x = 0.1) is stated in the legend, not dropped silently.
+        let prep = prepare(&fig).unwrap();
+        assert_eq!(prep.bands[0].label, "gappy (1 value <= 0 off the log axis)");
+        let svg = fs::read_to_string(&paths[1]).unwrap();
+        assert!(svg.contains("off the log axis"));
     }
 
     #[test]

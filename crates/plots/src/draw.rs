@@ -71,6 +71,12 @@ pub(crate) fn heat_legend(heat: &HeatParts) -> String {
 }
 
 const BAND_ALPHA: f64 = 0.2;
+/// Dash and gap lengths in pixels of the dashed series.
+const DASH: i32 = 9;
+const DASH_GAP: i32 = 5;
+/// A series with more points than this gets no markers (they would merge).
+const MAX_MARKERS: usize = 60;
+const MARKER: i32 = 4;
 const LINE_WIDTH: u32 = 2;
 /// A line group with more runs than this is drawn with thin translucent
 /// strokes, so that dozens of overlapping trajectories stay readable and
@@ -329,24 +335,62 @@ where
                     .map(|l| Circle::new(l[0], 3, c.filled())),
             )
             .map_err(err)?;
-        let anno = chart
-            .draw_series(
-                band.lines
-                    .iter()
-                    .filter(|l| l.len() >= 2)
-                    .map(|l| PathElement::new(l.clone(), stroke)),
+        let points: Vec<(f64, f64)> = band.lines.iter().flatten().copied().collect();
+        // Told apart in grey print too: every second series dashed, and
+        // each with its own marker where the points are few enough to read.
+        let shape = (points.len() <= MAX_MARKERS).then(|| marker_shape(i));
+        if let Some(shape) = &shape {
+            chart
+                .draw_series(
+                    points
+                        .iter()
+                        .map(|&p| EmptyElement::at(p) + Polygon::new(shape.clone(), c.filled())),
+                )
+                .map_err(err)?;
+        }
+        let runs = band.lines.iter().filter(|l| l.len() >= 2);
+        let anno = if dashed(i) {
+            let mut last = None;
+            for l in runs {
+                last = Some(
+                    chart
+                        .draw_series(DashedLineSeries::new(l.clone(), DASH, DASH_GAP, stroke))
+                        .map_err(err)?,
+                );
+            }
+            last
+        } else {
+            Some(
+                chart
+                    .draw_series(runs.map(|l| PathElement::new(l.clone(), stroke)))
+                    .map_err(err)?,
             )
-            .map_err(err)?;
-        if !band.label.is_empty() {
+        };
+        if let (Some(anno), false) = (anno, band.label.is_empty()) {
             let shade = if band.polygons.is_empty() {
                 TRANSPARENT.filled()
             } else {
                 c.mix(BAND_ALPHA).filled()
             };
+            // A gap in the middle of the legend line for a dashed series.
+            let (a, b) = if dashed(i) {
+                (GLYPH_W / 3, 2 * GLYPH_W / 3)
+            } else {
+                (GLYPH_W / 2, GLYPH_W / 2)
+            };
+            let glyph = shape.unwrap_or_default();
             anno.label(band.label.as_str()).legend(move |(x, y)| {
                 EmptyElement::at((x, y))
                     + Rectangle::new([(0, -7), (GLYPH_W, 7)], shade)
-                    + PathElement::new(vec![(0, 0), (GLYPH_W, 0)], stroke)
+                    + PathElement::new(vec![(0, 0), (a, 0)], stroke)
+                    + PathElement::new(vec![(b, 0), (GLYPH_W, 0)], stroke)
+                    + Polygon::new(
+                        glyph
+                            .iter()
+                            .map(|&(u, v)| (u + GLYPH_W / 2, v))
+                            .collect::<Vec<_>>(),
+                        c.filled(),
+                    )
             });
         }
     }
@@ -538,6 +582,31 @@ fn legend_corner(
         SeriesLabelPosition::UpperLeft
     } else {
         SeriesLabelPosition::UpperRight
+    }
+}
+
+/// Every second series is dashed.
+fn dashed(i: usize) -> bool {
+    i % 2 == 1
+}
+
+/// The marker of series `i`, as a polygon around (0, 0) in pixels:
+/// circle, square, triangle, diamond.
+fn marker_shape(i: usize) -> Vec<(i32, i32)> {
+    let m = MARKER;
+    match i % 4 {
+        0 => (0..12)
+            .map(|k| {
+                let a = f64::from(k) * std::f64::consts::TAU / 12.0;
+                (
+                    (f64::from(m) * a.cos()).round() as i32,
+                    (f64::from(m) * a.sin()).round() as i32,
+                )
+            })
+            .collect(),
+        1 => vec![(-m, -m), (m, -m), (m, m), (-m, m)],
+        2 => vec![(0, -m - 1), (m + 1, m), (-m - 1, m)],
+        _ => vec![(0, -m - 1), (m + 1, 0), (0, m + 1), (-m - 1, 0)],
     }
 }
 

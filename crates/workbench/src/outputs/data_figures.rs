@@ -25,10 +25,12 @@ pub fn figures(config: &Config, data: &str, d: usize, cases: &[&Case]) -> Vec<(S
             }
             FigureKind::Nu => out.push((
                 format!("nu-{data}"),
+                // Linear: nu stays near 1 over most of the schedule, where a
+                // log axis would show a single tick.
                 figure(
                     format!("{data}: nu = sqrt(d) sigma / dist_K(x_n) (median, 10-90%)"),
                     "nu",
-                    true,
+                    false,
                     cases
                         .iter()
                         .map(|c| band(c, "nu", c.sampler.clone()))

@@ -41,6 +41,9 @@ pub fn figures(
                         .collect()
                 })
                 .collect();
+            let (sx, sy) = (0..t.n.min(DRAWN))
+                .map(|i| (t.state(i, 0)[0] as f64, t.state(i, 0)[1] as f64))
+                .unzip();
             let (fx, fy) = t
                 .final_samples()
                 .chunks(2)
@@ -55,16 +58,23 @@ pub fn figures(
                     y_label: "x2".into(),
                     points: data_points(data, &c.data)
                         .into_iter()
-                        .chain([Scatter {
-                            label: "final samples".into(),
-                            x: fx,
-                            y: fy,
-                        }])
+                        .chain([
+                            Scatter {
+                                label: "starts x_0".into(),
+                                x: sx,
+                                y: sy,
+                            },
+                            Scatter {
+                                label: "final samples x_N".into(),
+                                x: fx,
+                                y: fy,
+                            },
+                        ])
                         .collect(),
                     lines: vec![Lines {
-                        label: "x_n".into(),
+                        label: "x_n, arrow at x_N".into(),
                         paths,
-                        arrows: false,
+                        arrows: true,
                     }],
                     equal_aspect: true,
                     ..Figure::default()

@@ -50,9 +50,28 @@ fn side(c: &Case, a: usize, b: usize, names: (&str, &str)) -> Figure {
             path.push((p.own[a], p.own[b]));
         }
     }
+    // The axes are scaled apart to show the small off-chord part: say by
+    // how much, so the bend is not read at face value.
+    let span = |k: usize| {
+        let (lo, hi) =
+            paths
+                .iter()
+                .flatten()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+                    let v = if k == 0 { p.0 } else { p.1 };
+                    (lo.min(v), hi.max(v))
+                });
+        hi - lo
+    };
+    let stretch = span(0) / span(1);
+    let note = if stretch.is_finite() && stretch > 1.5 {
+        format!(" (vertical axis stretched {stretch:.0}x)")
+    } else {
+        String::new()
+    };
     Figure {
         title: format!(
-            "{} {}: own 3-D views of {} trajectories",
+            "{} {}: own 3-D views of {} trajectories{note}",
             c.data,
             c.sampler,
             paths.len()

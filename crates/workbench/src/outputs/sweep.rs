@@ -226,14 +226,18 @@ fn measure_figure(
     }
     let (stem, x_label, log_x) = match f.kind {
         FigureKind::QualityVsGamma => (format!("{m}-vs-gamma-{data}"), "gamma", false),
-        _ => (format!("{m}-vs-nfe-{data}"), "NFE", true),
+        _ => (
+            format!("{m}-vs-nfe-{data}"),
+            "denoiser evaluations (NFE)",
+            true,
+        ),
     };
     Some((
         stem,
         Figure {
             title: format!("{data}: {m}"),
             x_label: x_label.into(),
-            y_label: m.into(),
+            y_label: measure_label(m),
             log_x,
             log_y: m != "log_likelihood",
             series,
@@ -289,4 +293,16 @@ pub fn summary(result: &SweepResult) -> String {
         );
     }
     s
+}
+
+/// A sweep measure as an axis label: what it is, not only its column name.
+fn measure_label(m: &str) -> String {
+    match m {
+        "fd" => "FD: Frechet distance in PCA features (lower is better)".into(),
+        "sw2" => "sliced Wasserstein-2 to held-out data".into(),
+        "solver_error" => "solver error |x_N - x_N^ref| / sqrt(d)".into(),
+        "solver_error_max" => "largest solver error / sqrt(d)".into(),
+        "log_likelihood" => "mean log-density of the samples".into(),
+        other => other.into(),
+    }
 }

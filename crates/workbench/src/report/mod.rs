@@ -2,6 +2,7 @@
 //! figures, config, provenance) and report.json in the run's figures folder;
 //! and the index reports/README.md over every run's report.json.
 
+mod captions;
 pub mod key_numbers;
 
 use crate::context::memory;
@@ -68,10 +69,18 @@ pub fn write(run: &Run, written: &[PathBuf], run_json: &Path) -> anyhow::Result<
             pngs.push(stem);
         }
     }
+    let tables: Vec<String> = written
+        .iter()
+        .filter(|p| {
+            p.parent() == Some(run.meta.dirs.tables.as_path())
+                && p.extension().is_some_and(|e| e == "parquet")
+        })
+        .filter_map(|p| Some(p.file_stem()?.to_string_lossy().into_owned()))
+        .collect();
     let keys = key_numbers(run);
     let seconds = wall_seconds(run.meta.started_unix);
     let readme = figures_dir.join("README.md");
-    let text = markdown(run, &keys, &pngs, run_json, seconds);
+    let text = markdown(run, &keys, &pngs, &tables, run_json, seconds);
     atomic_write(&readme, |w| w.write_all(text.as_bytes()))?;
     let json_path = figures_dir.join("report.json");
     let value = json!({
@@ -125,6 +134,7 @@ fn markdown(
     run: &Run,
     keys: &[KeyNumber],
     pngs: &[String],
+    tables: &[String],
     run_json: &Path,
     seconds: f64,
 ) -> String {
@@ -143,7 +153,19 @@ fn markdown(
     if keys.is_empty() {
         s += "This run computes none of the measures with a key number.\n\n";
     } else {
-        s += &key_table(keys);
+        if run.plan.quick {
+            // A quick run's numbers must not pass for a full run's.
+            let marked: Vec<KeyNumber> = keys
+                .iter()
+                .map(|k| KeyNumber {
+                    text: format!("{} (quick)", k.text),
+                    ..k.clone()
+                })
+                .collect();
+            s += &key_table(&marked);
+        } else {
+            s += &key_table(keys);
+        }
         s += "\nThe papers' values are for CIFAR-10 with a learned model; geotraj's come from this run's data and denoiser.";
         if run.trajectories().is_some_and(|t| !t.cases.is_empty()) {
             s += " Trajectory measures are medians over trajectories.";
@@ -164,8 +186,13 @@ fn markdown(
         s += "This run drew no figures.\n\n";
     }
     for stem in pngs {
-        s += &format!("![{stem}]({stem}.png)\n\n*{stem}*\n\n");
+        s += &format!(
+            "![{stem}]({stem}.png)\n\n*{stem}*: {}\n\n",
+            captions::caption(stem)
+        );
     }
+    let folder = shown_path(&run.meta.staging.final_dirs.tables);
+    s += &captions::tables_section(tables, &folder);
     s += &format!(
         "## Config\n\n```toml\n{}\n```\n\n",
         run.meta.config_text.trim_end()
