@@ -436,14 +436,100 @@ pub(crate) fn prepare(fig: &Figure) -> Result<Prepared, PlotError> {
         )));
     }
 
+    let (mut clouds, mut lines) = (clouds, lines);
+    let (x, y) = match fig.view {
+        Some([vx, vy]) if vx.0 < vx.1 && vy.0 < vy.1 && !fig.log_x && !fig.log_y => {
+            let inside =
+                |&(x, y): &(f64, f64)| (vx.0..=vx.1).contains(&x) && (vy.0..=vy.1).contains(&y);
+            for c in &mut clouds {
+                c.points.retain(inside);
+            }
+            for l in &mut lines {
+                clip_lines(l, vx, vy);
+            }
+            (vx, vy)
+        }
+        _ => (padded(xe, fig.log_x, "x")?, padded(ye, fig.log_y, "y")?),
+    };
     Ok(Prepared {
         bands,
         clouds,
         lines,
         heat,
-        x: padded(xe, fig.log_x, "x")?,
-        y: padded(ye, fig.log_y, "y")?,
+        x,
+        y,
     })
+}
+
+/// The part of segment p-q inside the rectangle (Liang-Barsky), if any.
+fn clip_segment(
+    p: (f64, f64),
+    q: (f64, f64),
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+) -> Option<((f64, f64), (f64, f64))> {
+    let (dx, dy) = (q.0 - p.0, q.1 - p.1);
+    let (mut t0, mut t1) = (0.0f64, 1.0f64);
+    for (pk, qk) in [
+        (-dx, p.0 - x0),
+        (dx, x1 - p.0),
+        (-dy, p.1 - y0),
+        (dy, y1 - p.1),
+    ] {
+        if pk == 0.0 {
+            if qk < 0.0 {
+                return None;
+            }
+        } else {
+            let r = qk / pk;
+            if pk < 0.0 {
+                if r > t1 {
+                    return None;
+                }
+                t0 = t0.max(r);
+            } else {
+                if r < t0 {
+                    return None;
+                }
+                t1 = t1.min(r);
+            }
+        }
+    }
+    Some((
+        (p.0 + t0 * dx, p.1 + t0 * dy),
+        (p.0 + t1 * dx, p.1 + t1 * dy),
+    ))
+}
+
+/// Cuts a line group's runs at the view's edges; a run keeps its arrowhead
+/// when its last point (the head) is inside.
+fn clip_lines(l: &mut LinesParts, vx: (f64, f64), vy: (f64, f64)) {
+    let inside = |(x, y): (f64, f64)| (vx.0..=vx.1).contains(&x) && (vy.0..=vy.1).contains(&y);
+    let (mut runs, mut heads) = (Vec::new(), Vec::new());
+    for (r, run) in l.runs.iter().enumerate() {
+        let mut pieces: Vec<Vec<(f64, f64)>> = Vec::new();
+        if run.len() == 1 && inside(run[0]) {
+            pieces.push(run.clone());
+        }
+        for w in run.windows(2) {
+            if let Some((a, b)) = clip_segment(w[0], w[1], vx, vy) {
+                match pieces.last_mut() {
+                    Some(piece) if piece.last() == Some(&a) => piece.push(b),
+                    _ => pieces.push(vec![a, b]),
+                }
+            }
+        }
+        let head = l.heads.contains(&r) && run.last().is_some_and(|&p| inside(p));
+        let n = pieces.len();
+        for (k, piece) in pieces.into_iter().enumerate() {
+            if head && k + 1 == n {
+                heads.push(runs.len());
+            }
+            runs.push(piece);
+        }
+    }
+    l.runs = runs;
+    l.heads = heads;
 }
 
 /// Widens the range whose data units are the shorter on screen so that one
@@ -534,6 +620,38 @@ mod tests {
         let svg = fs::read_to_string(&paths[1]).unwrap();
         assert!(svg.contains("nothing to draw"), "{svg}");
         svg
+    }
+
+    #[test]
+    fn a_view_clips_lines_at_its_edges_and_drops_points_outside() {
+        let fig = Figure {
+            title: "view".into(),
+            points: vec![Scatter {
+                label: "p".into(),
+                x: vec![0.5, 5.0],
+                y: vec![0.5, 5.0],
+            }],
+            lines: vec![Lines {
+                label: "l".into(),
+                // Enters the unit square from (-1, 0.5), leaves, comes back to end inside.
+                paths: vec![vec![(-1.0, 0.5), (0.5, 0.5), (3.0, 0.5), (0.25, 0.25)]],
+                arrows: true,
+            }],
+            view: Some([(0.0, 1.0), (0.0, 1.0)]),
+            ..Figure::default()
+        };
+        let prep = prepare(&fig).unwrap();
+        assert_eq!((prep.x, prep.y), ((0.0, 1.0), (0.0, 1.0)));
+        assert_eq!(prep.clouds[0].points, [(0.5, 0.5)]);
+        let runs = &prep.lines[0].runs;
+        assert_eq!(runs[0], [(0.0, 0.5), (0.5, 0.5), (1.0, 0.5)]);
+        assert_eq!(runs.len(), 2);
+        assert_eq!(runs[1].last(), Some(&(0.25, 0.25)));
+        assert_eq!(
+            prep.lines[0].heads,
+            [1],
+            "the head is inside: its arrow stays"
+        );
     }
 
     #[test]

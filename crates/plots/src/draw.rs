@@ -127,11 +127,35 @@ pub(crate) fn draw<DB: DrawingBackend>(
     };
     let y = ranges.1.0..ranges.1.1;
     // The four axis combinations are distinct coordinate types in plotters.
+    // Log axes get ticks at 1, 2 and 5 per decade (1 only over wide
+    // ranges), so a range within a decade or two still has labelled ticks.
+    let (tx, ty) = (log_ticks(ranges.0), log_ticks(ranges.1));
     match (fig.log_x, fig.log_y) {
         (false, false) => chart(root, fig, prep, ranges, x, y),
-        (true, false) => chart(root, fig, prep, ranges, x.log_scale(), y),
-        (false, true) => chart(root, fig, prep, ranges, x, y.log_scale()),
-        (true, true) => chart(root, fig, prep, ranges, x.log_scale(), y.log_scale()),
+        (true, false) => chart(
+            root,
+            fig,
+            prep,
+            ranges,
+            x.log_scale().with_key_points(tx),
+            y,
+        ),
+        (false, true) => chart(
+            root,
+            fig,
+            prep,
+            ranges,
+            x,
+            y.log_scale().with_key_points(ty),
+        ),
+        (true, true) => chart(
+            root,
+            fig,
+            prep,
+            ranges,
+            x.log_scale().with_key_points(tx),
+            y.log_scale().with_key_points(ty),
+        ),
     }
 }
 
@@ -585,6 +609,20 @@ fn legend_corner(
     }
 }
 
+/// Tick values of a log axis over [lo, hi] (lo > 0): m 10^k for m in
+/// 1, 2, 5, or only 1 when the range spans more than four decades.
+pub(crate) fn log_ticks((lo, hi): (f64, f64)) -> Vec<f64> {
+    if !(lo > 0.0 && hi > lo && hi.is_finite()) {
+        return Vec::new();
+    }
+    let (a, b) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+    let mantissas: &[f64] = if b - a > 4 { &[1.0] } else { &[1.0, 2.0, 5.0] };
+    (a..=b)
+        .flat_map(|k| mantissas.iter().map(move |m| m * 10f64.powi(k)))
+        .filter(|v| (lo..=hi).contains(v))
+        .collect()
+}
+
 /// Every second series is dashed.
 fn dashed(i: usize) -> bool {
     i % 2 == 1
@@ -612,6 +650,13 @@ fn marker_shape(i: usize) -> Vec<(i32, i32)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn log_ticks_label_short_ranges() {
+        assert_eq!(super::log_ticks((4.0, 60.0)), [5.0, 10.0, 20.0, 50.0]);
+        assert_eq!(super::log_ticks((1e-5, 1e3)).len(), 9);
+        assert!(super::log_ticks((0.0, 1.0)).is_empty());
+    }
+
     use std::fs;
 
     use plotters::prelude::{BitMapBackend, IntoDrawingArea, IntoLogRange, SVGBackend};

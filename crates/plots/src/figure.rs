@@ -79,4 +79,7 @@ pub struct Figure {
     pub lines: Vec<Lines>,
     pub equal_aspect: bool,
     pub heatmap: Option<Heatmap>,
+    /// Show only this (x range, y range) of linear axes: lines are clipped
+    /// at its edges and points outside it are not drawn (the caller says so).
+    pub view: Option<[(f64, f64); 2]>,
 }

@@ -64,6 +64,7 @@ pub(crate) fn sigma_figure() -> Figure {
         lines: vec![],
         equal_aspect: false,
         heatmap: None,
+        view: None,
     }
 }
 

@@ -137,6 +137,8 @@ fn error_histogram(c: &Case) -> Option<Figure> {
     let x_edges = log_edges(lo / 1.05, hi * 1.05, BINS);
     let y_edges = linear_edges(0.0, top, BINS);
     let counts = histogram2d(&xs, &ys, &x_edges, &y_edges);
+    // The y axis ends at the 99th percentile: say how many states lie above.
+    let above = ys.iter().filter(|&&y| y > top).count();
     let path: Vec<(f64, f64)> = (0..points)
         .map(|n| (c.sigmas()[n], rel[n]))
         .filter(|(s, r)| *s > 0.0 && r.is_finite())
@@ -147,11 +149,15 @@ fn error_histogram(c: &Case) -> Option<Figure> {
             c.data, c.sampler, c.n
         ),
         x_label: "sigma".into(),
-        y_label: "relative error".into(),
+        y_label: if above > 0 {
+            format!("relative error (axis cut at the 99th percentile; {above} states above)")
+        } else {
+            "relative error".into()
+        },
         log_x: true,
         reverse_x: true,
         heatmap: Some(Heatmap {
-            label: "states".into(),
+            label: "states per cell".into(),
             x_edges,
             y_edges,
             counts,

@@ -7,6 +7,10 @@ use crate::execute::case::Case;
 use crate::execute::fields::EpsField;
 use geotraj_plots::{Figure, Lines, Scatter};
 
+/// Width over height of a figure's plotting area (1000 x 650 pixels less
+/// the caption, margins and label areas).
+const PLOT_ASPECT: f64 = 1.7;
+
 /// Trajectories drawn per sampler (the first ones).
 const DRAWN: usize = 64;
 
@@ -50,13 +54,39 @@ pub fn figures(
                 .take(DRAWN)
                 .map(|p| (p[0] as f64, p[1] as f64))
                 .unzip();
+            // Zoomed on the data (a quarter of its span around it): the
+            // starts at sigma_max lie far outside and would shrink it to a dot.
+            let shown = data_points(data, &c.data);
+            let view = shown.as_ref().and_then(|d| {
+                let span = |v: &[f64]| {
+                    let (lo, hi) = v
+                        .iter()
+                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+                            (a.min(x), b.max(x))
+                        });
+                    let pad = 0.25 * (hi - lo).max(1e-9);
+                    (lo - pad, hi + pad)
+                };
+                // Widen the x range to the plot's shape (about 1.7:1), so
+                // the equal-aspect view needs no more room than is clipped.
+                let ((x0, x1), (y0, y1)) = (span(&d.x), span(&d.y));
+                let half = 0.5 * (x1 - x0).max(PLOT_ASPECT * (y1 - y0));
+                let mid = 0.5 * (x0 + x1);
+                (!d.x.is_empty()).then_some([(mid - half, mid + half), (y0, y1)])
+            });
+            let zoom = if view.is_some() {
+                " (zoomed on the data)"
+            } else {
+                ""
+            };
             out.push((
                 format!("trajectories-{}-{}", c.data, c.sampler),
                 Figure {
-                    title: format!("{}: {} trajectories, {}", c.data, c.sampler, c.solver),
+                    title: format!("{}: {} trajectories, {}{zoom}", c.data, c.sampler, c.solver),
+                    view,
                     x_label: "x1".into(),
                     y_label: "x2".into(),
-                    points: data_points(data, &c.data)
+                    points: shown
                         .into_iter()
                         .chain([
                             Scatter {
