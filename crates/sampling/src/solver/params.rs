@@ -73,6 +73,39 @@ fn finite(key: &'static str, v: f64, ok: bool, expected: &str) -> Result<f64, So
 }
 
 impl Solver {
+    /// Every parameter this solver runs with (defaults included), the
+    /// inverse of `Solver::new`: `Solver::new(s.name(), &s.params()) == s`.
+    pub fn params(&self) -> SolverParams {
+        let none = SolverParams::default();
+        match *self {
+            Solver::Ipndm { order }
+            | Solver::Deis { order }
+            | Solver::UniPc { order }
+            | Solver::Lms { order } => SolverParams {
+                order: Some(order),
+                ..none
+            },
+            Solver::GradientEstimation { gamma, mu } => SolverParams {
+                gamma: Some(gamma),
+                mu: Some(mu),
+                ..none
+            },
+            Solver::EdmStochastic {
+                churn,
+                s_min,
+                s_max,
+                s_noise,
+            } => SolverParams {
+                s_churn: Some(churn),
+                s_min: Some(s_min),
+                s_max: Some(s_max),
+                s_noise: Some(s_noise),
+                ..none
+            },
+            Solver::Euler | Solver::Heun | Solver::Dpm2 | Solver::DpmPp2m => none,
+        }
+    }
+
     /// The solver called `name` (one of `Solver::NAMES`) with `params`;
     /// unset parameters take the reference implementation's defaults.
     pub fn new(name: &str, p: &SolverParams) -> Result<Solver, SolverParamError> {
@@ -175,6 +208,22 @@ impl Solver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn params_are_the_inverse_of_new() {
+        let given = SolverParams {
+            gamma: Some(1.5),
+            mu: Some(0.25),
+            ..Default::default()
+        };
+        for name in Solver::NAMES {
+            let s = Solver::new(name, &SolverParams::default()).unwrap();
+            assert_eq!(Solver::new(s.name(), &s.params()), Ok(s), "{name}");
+        }
+        let ge = Solver::new("gradient-estimation", &given).unwrap();
+        assert_eq!((ge.params().gamma, ge.params().mu), (Some(1.5), Some(0.25)));
+        assert_eq!(Solver::Heun.params(), SolverParams::default());
+    }
 
     #[test]
     fn names_build_with_defaults() {

@@ -98,7 +98,7 @@ pub fn run_case(
             data,
             sampler: &inp.label,
             solver: inp.solver.name(),
-            params: (&inp.solver).into(),
+            params: inp.solver.params(),
             nfe: None,
             dataset: Some(&inp.loaded.data),
             nearest: inp.nearest,

@@ -4,7 +4,7 @@
 //! keeping per-step scalars, the final samples and the first trajectories
 //! whole. Both paths go through this one code, so their tables agree.
 
-use super::schema::{CaseLabels, CaseTable, SolverParams, with_case};
+use super::schema::{CaseLabels, CaseTable, with_case};
 use crate::config::Config;
 use crate::plan::budget::HEAD_TRAJECTORIES;
 use geotraj_data::{Dataset, Nearest};
@@ -14,6 +14,7 @@ use geotraj_metrics::{
     trajectory_pca, view3d,
 };
 use geotraj_records::TableStream;
+use geotraj_sampling::SolverParams;
 use geotraj_sampling::Trajectories;
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -7,7 +7,7 @@
 use geotraj_metrics::data_distance::{DATA_STEP_COLUMNS, DATA_TRAJECTORY_COLUMNS};
 use geotraj_metrics::trajectory::{STEP_COLUMNS, TRAJECTORY_COLUMNS};
 use geotraj_records::{Column, Table};
-use geotraj_sampling::Solver;
+use geotraj_sampling::SolverParams;
 
 /// Measures of the low-dimensional structure and the mean-shift identity check.
 const LOWDIM_STEP: &[&str] = &["top2_error"];
@@ -18,68 +18,22 @@ const IDENTITY_TRAJECTORY: &[&str] = &["max_identity_error"];
 const INDEX_COLUMNS: &[&str] = &["final_nearest"];
 const FLAG_COLUMNS: &[&str] = &["memorised"];
 
-/// A solver's parameters, each its own column (null where unused).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct SolverParams {
-    pub order: Option<usize>,
-    pub gamma: Option<f64>,
-    pub mu: Option<f64>,
-    pub s_churn: Option<f64>,
-    pub s_min: Option<f64>,
-    pub s_max: Option<f64>,
-    pub s_noise: Option<f64>,
-}
-
-impl From<&Solver> for SolverParams {
-    fn from(s: &Solver) -> Self {
-        let none = SolverParams::default();
-        match *s {
-            Solver::Ipndm { order }
-            | Solver::Deis { order }
-            | Solver::UniPc { order }
-            | Solver::Lms { order } => SolverParams {
-                order: Some(order),
-                ..none
-            },
-            Solver::GradientEstimation { gamma, mu } => SolverParams {
-                gamma: Some(gamma),
-                mu: Some(mu),
-                ..none
-            },
-            Solver::EdmStochastic {
-                churn,
-                s_min,
-                s_max,
-                s_noise,
-            } => SolverParams {
-                s_churn: Some(churn),
-                s_min: Some(s_min),
-                s_max: Some(s_max),
-                s_noise: Some(s_noise),
-                ..none
-            },
-            Solver::Euler | Solver::Heun | Solver::Dpm2 | Solver::DpmPp2m => none,
-        }
-    }
-}
-
-impl SolverParams {
-    /// The parameter columns of rows run with `rows[i]`, in schema order.
-    pub fn columns(rows: &[SolverParams]) -> Vec<(&'static str, Column)> {
-        let f = |get: fn(&SolverParams) -> Option<f64>| {
-            Column::F64(rows.iter().map(|p| get(p).unwrap_or(f64::NAN)).collect())
-        };
-        let order = rows.iter().map(|p| p.order.map(|o| o as i64)).collect();
-        vec![
-            ("order", Column::OptI64(order)),
-            ("gamma", f(|p| p.gamma)),
-            ("mu", f(|p| p.mu)),
-            ("s_churn", f(|p| p.s_churn)),
-            ("s_min", f(|p| p.s_min)),
-            ("s_max", f(|p| p.s_max)),
-            ("s_noise", f(|p| p.s_noise)),
-        ]
-    }
+/// The parameter columns of rows run with `rows[i]` (null where a solver
+/// has no such parameter), in schema order.
+pub fn param_columns(rows: &[SolverParams]) -> Vec<(&'static str, Column)> {
+    let f = |get: fn(&SolverParams) -> Option<f64>| {
+        Column::F64(rows.iter().map(|p| get(p).unwrap_or(f64::NAN)).collect())
+    };
+    let order = rows.iter().map(|p| p.order.map(|o| o as i64)).collect();
+    vec![
+        ("order", Column::OptI64(order)),
+        ("gamma", f(|p| p.gamma)),
+        ("mu", f(|p| p.mu)),
+        ("s_churn", f(|p| p.s_churn)),
+        ("s_min", f(|p| p.s_min)),
+        ("s_max", f(|p| p.s_max)),
+        ("s_noise", f(|p| p.s_noise)),
+    ]
 }
 
 /// Who made the rows of a case table.
@@ -135,7 +89,7 @@ pub fn with_case(labels: &CaseLabels, kind: CaseTable, measured: Table) -> Table
     t.push("data", text(labels.data));
     t.push("sampler", text(labels.sampler));
     t.push("solver", text(labels.solver));
-    for (name, col) in SolverParams::columns(&vec![labels.params; rows]) {
+    for (name, col) in param_columns(&vec![labels.params; rows]) {
         t.push(name, col);
     }
     t.push("steps", Column::I64(vec![labels.steps as i64; rows]));
@@ -212,11 +166,11 @@ mod tests {
             CaseTable::Trajectories,
             few,
         );
-        let ge = Solver::GradientEstimation {
+        let ge = geotraj_sampling::Solver::GradientEstimation {
             gamma: 2.0,
             mu: 0.0,
         };
-        let b = with_case(&labels((&ge).into()), CaseTable::Trajectories, more);
+        let b = with_case(&labels(ge.params()), CaseTable::Trajectories, more);
         assert_eq!(a.names(), b.names());
         assert_eq!(a.names()[..4], ["experiment", "data", "sampler", "solver"]);
         assert_eq!(

@@ -4,7 +4,7 @@ use super::samples::sampler_label;
 use super::style::line;
 use super::tables::write_table;
 use crate::config::{Config, FigureConfig, FigureKind};
-use crate::execute::schema::SolverParams;
+use crate::execute::schema::param_columns;
 use crate::execute::sweep::{SweepResult, SweepRow, schedule_lists};
 use geotraj_plots::{Band, Figure, render};
 use geotraj_records::Table;
@@ -27,8 +27,8 @@ pub fn sweep_table(rows: &[SweepRow]) -> Table {
                 .collect(),
         );
     // The parameters the solver ran with (defaults included), row by row.
-    let params: Vec<SolverParams> = rows.iter().map(|r| (&r.cell.solver).into()).collect();
-    for (name, column) in SolverParams::columns(&params) {
+    let params: Vec<_> = rows.iter().map(|r| r.cell.solver.params()).collect();
+    for (name, column) in param_columns(&params) {
         t.push(name, column);
     }
     t.with_str(
