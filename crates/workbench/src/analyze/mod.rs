@@ -21,7 +21,6 @@ use crate::report::{print_done, publish};
 use anyhow::bail;
 use clap::Parser;
 use geotraj_denoise::NearestNeighbours;
-use geotraj_sampling::Trajectories;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -166,7 +165,7 @@ fn analyze_run(args: &AnalyzeArgs, argv: &[String]) -> anyhow::Result<(Run, Vec<
         );
         for first in (0..t.n).step_by(config.batch_size.max(1)) {
             let rows = config.batch_size.max(1).min(t.n - first);
-            acc.add(&batch(t, first, rows), first, &mut streams)?;
+            acc.add(&t.rows(first, rows), first, &mut streams)?;
         }
         let m = acc.finish();
         let case = Case {
@@ -215,19 +214,4 @@ fn analyze_run(args: &AnalyzeArgs, argv: &[String]) -> anyhow::Result<(Run, Vec<
     };
     let written = publish(&mut run, argv)?;
     Ok((run, written))
-}
-
-/// Trajectories first..first + rows of `t`.
-fn batch(t: &Trajectories, first: usize, rows: usize) -> Trajectories {
-    let (points, nfe) = (t.steps() + 1, t.nfe());
-    Trajectories {
-        n: rows,
-        d: t.d,
-        sigmas: t.sigmas.clone(),
-        states: t.states[first * points * t.d..(first + rows) * points * t.d].to_vec(),
-        evals: t.evals[first * nfe * t.d..(first + rows) * nfe * t.d].to_vec(),
-        eval_sigma: t.eval_sigma.clone(),
-        eval_step: t.eval_step.clone(),
-        eval_at_state: t.eval_at_state.clone(),
-    }
 }

@@ -39,8 +39,7 @@ pub fn plan(
 ) -> anyhow::Result<(Plan, String)> {
     let (mut config, text) = match config_file {
         Some(path) => {
-            let plan = Plan::load(path, false)?;
-            let text = std::fs::read_to_string(path)?;
+            let (plan, text) = Plan::load_with_text(path, false)?;
             (plan.config, text)
         }
         None => (Config::from_toml(DEFAULTS)?, DEFAULTS.trim().to_string()),

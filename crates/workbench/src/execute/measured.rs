@@ -270,25 +270,13 @@ fn extend_head(head: &mut Option<Trajectories>, t: &Trajectories, want: usize) {
     if take == 0 {
         return;
     }
-    let states = &t.states[..take * (t.steps() + 1) * t.d];
-    let evals = &t.evals[..take * t.nfe() * t.d];
+    let part = t.rows(0, take);
     match head {
-        None => {
-            *head = Some(Trajectories {
-                n: take,
-                d: t.d,
-                sigmas: t.sigmas.clone(),
-                states: states.to_vec(),
-                evals: evals.to_vec(),
-                eval_sigma: t.eval_sigma.clone(),
-                eval_step: t.eval_step.clone(),
-                eval_at_state: t.eval_at_state.clone(),
-            })
-        }
+        None => *head = Some(part),
         Some(h) => {
             h.n += take;
-            h.states.extend_from_slice(states);
-            h.evals.extend_from_slice(evals);
+            h.states.extend(part.states);
+            h.evals.extend(part.evals);
         }
     }
 }

@@ -89,7 +89,7 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<Run> {
     let started_unix = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let plan = Plan::load(&opts.config_path, opts.quick)?;
+    let (plan, config_text) = Plan::load_with_text(&opts.config_path, opts.quick)?;
     let config = &plan.config;
     let staging = Staging::begin(&OutputDirs::new(&config.name, opts.out.as_deref()))?;
     let dirs = staging.dirs.clone();
@@ -171,9 +171,7 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<Run> {
                 crate::context::shown_path(&opts.config_path),
                 if opts.quick { " --quick" } else { "" }
             ),
-            config_text: std::fs::read_to_string(&opts.config_path).unwrap_or_else(|e| {
-                format!("# could not read {}: {e}\n", opts.config_path.display())
-            }),
+            config_text,
         },
         data: ctx.data,
         model,

@@ -1,6 +1,7 @@
 //! Figures of 2-D runs: sampling trajectories over the data, and the
 //! denoising direction field -eps(x, sigma) (towards D(x; sigma)).
 
+use super::style::extent;
 use crate::config::{Config, FigureKind};
 use crate::context::LoadedData;
 use crate::execute::case::Case;
@@ -59,11 +60,7 @@ pub fn figures(
             let shown = data_points(data, &c.data);
             let view = shown.as_ref().and_then(|d| {
                 let span = |v: &[f64]| {
-                    let (lo, hi) = v
-                        .iter()
-                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
-                            (a.min(x), b.max(x))
-                        });
+                    let (lo, hi) = extent(v.iter().copied());
                     let pad = 0.25 * (hi - lo).max(1e-9);
                     (lo - pad, hi + pad)
                 };
@@ -114,12 +111,8 @@ pub fn figures(
     }
     for f in fields {
         // Arrows of one fixed length (a grid spacing) show the direction only.
-        let span = f
-            .points
-            .iter()
-            .map(|p| p.0)
-            .fold(f64::NEG_INFINITY, f64::max)
-            - f.points.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
+        let (lo, hi) = extent(f.points.iter().map(|p| p.0));
+        let span = hi - lo;
         let len = 0.8 * span / 24.0;
         let paths = f
             .points

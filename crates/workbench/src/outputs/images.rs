@@ -95,19 +95,25 @@ pub fn write(
     figures: &Path,
 ) -> anyhow::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
+    // One scan per image data set (a whole data set, so not once per case).
+    let ranges: Vec<(&str, (f32, f32))> = data_sets
+        .iter()
+        .filter(|l| image_shape(&l.data.item_shape, l.data.d).is_some())
+        .map(|l| (l.label.as_str(), value_range(&l.data.rows)))
+        .collect();
     for c in all {
         let Some(shape) = image_shape(&c.item_shape, c.d()) else {
             continue;
         };
         // The data's range where the data is loaded (analyze may have none).
-        let rows = data_sets
+        let range = ranges
             .iter()
-            .find(|l| l.label == c.data)
-            .map_or(&c.final_samples, |l| &l.data.rows);
+            .find(|(label, _)| *label == c.data)
+            .map_or_else(|| value_range(&c.final_samples), |&(_, r)| r);
         let grid = ImageGrid {
             shape,
             scale: MIN_CELL.div_ceil(shape[1].max(shape[2])),
-            range: value_range(rows),
+            range,
             ..ImageGrid::default()
         };
         let stem = |kind: &str| figures.join(format!("{kind}-{}-{}", c.data, c.sampler));

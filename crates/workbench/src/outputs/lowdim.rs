@@ -1,7 +1,7 @@
 //! Low-dimensional structure of the trajectories: the 3-D view table, the
 //! top-2 error and view figures, and the explained-variance summary.
 
-use super::style::{band, figure};
+use super::style::{band, extent, figure};
 use super::tables::write_table;
 use crate::execute::case::Case;
 use geotraj_plots::{Figure, Lines};
@@ -52,18 +52,9 @@ fn side(c: &Case, a: usize, b: usize, names: (&str, &str)) -> Figure {
     }
     // The axes are scaled apart to show the small off-chord part: say by
     // how much, so the bend is not read at face value.
-    let span = |k: usize| {
-        let (lo, hi) =
-            paths
-                .iter()
-                .flatten()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
-                    let v = if k == 0 { p.0 } else { p.1 };
-                    (lo.min(v), hi.max(v))
-                });
-        hi - lo
-    };
-    let stretch = span(0) / span(1);
+    let span = |(lo, hi): (f64, f64)| hi - lo;
+    let points = || paths.iter().flatten();
+    let stretch = span(extent(points().map(|p| p.0))) / span(extent(points().map(|p| p.1)));
     let note = if stretch.is_finite() && stretch > 1.5 {
         format!(" (vertical axis stretched {stretch:.0}x)")
     } else {

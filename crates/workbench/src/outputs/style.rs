@@ -38,6 +38,15 @@ pub fn figure(title: String, y_label: &str, log_y: bool, series: Vec<Band>) -> F
     }
 }
 
+/// The smallest and largest of `values` ((inf, -inf) when there are none).
+pub fn extent(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
+    values
+        .into_iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        })
+}
+
 /// A plain line: a band with no spread.
 pub fn line(label: String, x: Vec<f64>, y: Vec<f64>) -> Band {
     Band {

@@ -40,10 +40,16 @@ impl Plan {
     /// Relative paths in it are taken relative to the current directory,
     /// like any command line path.
     pub fn load(path: &Path, quick: bool) -> Result<Plan, ConfigError> {
+        Plan::load_with_text(path, quick).map(|(plan, _)| plan)
+    }
+
+    /// `load`, with the file's text as read (for reports).
+    pub fn load_with_text(path: &Path, quick: bool) -> Result<(Plan, String), ConfigError> {
         let text = read_config(path).map_err(|e| {
             ConfigError::new("", format!("cannot read the experiment file: {e}")).in_file(path)
         })?;
-        Plan::from_toml(&text, quick).map_err(|e| e.in_file(path))
+        let plan = Plan::from_toml(&text, quick).map_err(|e| e.in_file(path))?;
+        Ok((plan, text))
     }
 
     /// Plans the text of an experiment file.
