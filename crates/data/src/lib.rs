@@ -30,6 +30,11 @@ pub mod rng;
 pub mod safetensors;
 pub mod shapes;
 pub mod toys;
+pub mod weights;
+mod zip;
+
+#[cfg(test)]
+mod test_zip;
 
 #[cfg(test)]
 mod testutil;

@@ -1,6 +1,6 @@
 //! NumPy .npz archives: a ZIP file whose members are .npy arrays (written by
 //! `np.savez`, or `np.savez_compressed` with deflate). The ZIP reader
-//! (zip.rs) is minimal and self-contained; members are stored or deflated,
+//! (crate::zip) is minimal and self-contained; members are stored or deflated,
 //! CRC-32 checked, and decoded by the .npy reader, so both formats accept
 //! exactly the same arrays.
 //!
@@ -10,20 +10,15 @@
 //! size (one byte more reveals a longer stream), and that size must be
 //! within deflate's 1032:1 limit of its compressed bytes.
 
-mod zip;
-
-#[cfg(test)]
-mod test_zip;
-
 use crate::dataset::Dataset;
 use crate::error::DataError;
 use crate::limits::DEFLATE_MAX_RATIO;
 use crate::npy::{NpyArray, NpyPlace, dataset_from_array, decode_npy};
+use crate::zip::Archive;
 use flate2::CrcReader;
 use flate2::read::DeflateDecoder;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
-use zip::Archive;
 
 /// Where a member's bytes are, for placing errors within them.
 struct MemberPlace<'a> {
@@ -218,12 +213,12 @@ pub fn load_npz_dataset(path: &Path, key: Option<&str>) -> Result<Dataset, DataE
 
 #[cfg(test)]
 mod tests {
-    use super::test_zip::{Store, zip};
-    use super::zip::{CENTRAL_LEN, END_LEN, LOCAL_LEN};
     use super::*;
     use crate::limits::with_test_cap;
     use crate::npy::encode_npy_f32;
+    use crate::test_zip::{Store, zip};
     use crate::testutil::{fifo, temp_file, within_seconds};
+    use crate::zip::{CENTRAL_LEN, END_LEN, LOCAL_LEN};
 
     fn npy(shape: &[usize], data: &[f32]) -> Vec<u8> {
         let mut v = Vec::new();

@@ -12,6 +12,7 @@ pub mod learned;
 pub mod nearest;
 pub mod optimal;
 pub mod precondition;
+pub mod pretrained;
 
 pub use blocked::DataBlocks;
 pub use gaussian::GaussianDenoiser;

@@ -7,8 +7,9 @@
 //! Sizes and offsets come from the central directory, which is
 //! authoritative: NumPy writes its local headers ZIP64-style (sizes
 //! 0xFFFFFFFF plus a ZIP64 extra field) even for small members, and those
-//! fields are not needed. Archives whose central directory itself needs ZIP64
-//! (over 4 GiB or 65535 members) are refused, as are encrypted members.
+//! fields are not needed. A ZIP64 end record (torch.save writes one always)
+//! and ZIP64 sizes in the directory are read; multi-disk archives and
+//! encrypted members are refused.
 
 use crate::error::DataError;
 use crate::regular::{open_regular, read_checked_len};
@@ -16,13 +17,15 @@ use std::fs::File;
 use std::io::{Seek, SeekFrom};
 use std::path::Path;
 
-pub(super) const LOCAL_SIG: u32 = 0x0403_4b50;
-pub(super) const CENTRAL_SIG: u32 = 0x0201_4b50;
-pub(super) const END_SIG: u32 = 0x0605_4b50;
+pub(crate) const LOCAL_SIG: u32 = 0x0403_4b50;
+pub(crate) const CENTRAL_SIG: u32 = 0x0201_4b50;
+pub(crate) const END_SIG: u32 = 0x0605_4b50;
 const ZIP64_LOCATOR_SIG: u32 = 0x0706_4b50;
-pub(super) const END_LEN: usize = 22;
-pub(super) const CENTRAL_LEN: usize = 46;
-pub(super) const LOCAL_LEN: usize = 30;
+const ZIP64_END_SIG: u32 = 0x0606_4b50;
+const ZIP64_END_LEN: usize = 56;
+pub(crate) const END_LEN: usize = 22;
+pub(crate) const CENTRAL_LEN: usize = 46;
+pub(crate) const LOCAL_LEN: usize = 30;
 /// The end record may be followed by a comment of up to 65535 bytes.
 const MAX_COMMENT: usize = 0xFFFF;
 /// The largest central directory read. 65535 members with NumPy's short
@@ -39,8 +42,48 @@ fn u32_at(b: &[u8], at: usize) -> Option<u32> {
         .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
 }
 
+fn u64_at(b: &[u8], at: usize) -> Option<u64> {
+    b.get(at..at.checked_add(8)?)
+        .map(|s| u64::from_le_bytes(s.try_into().expect("8 bytes")))
+}
+
+/// The 8-byte values of the ZIP64 extended-information extra field (id 1).
+fn zip64_extra(extra: &[u8]) -> Option<Vec<u64>> {
+    let mut at = 0;
+    while at + 4 <= extra.len() {
+        let id = u16_at(extra, at)?;
+        let len = usize::from(u16_at(extra, at + 2)?);
+        let body = extra.get(at + 4..at + 4 + len)?;
+        if id == 1 {
+            return Some(
+                body.chunks_exact(8)
+                    .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+                    .collect(),
+            );
+        }
+        at += 4 + len;
+    }
+    None
+}
+
+/// Where the end record says the central directory is.
+struct End {
+    /// The record's offset (the ZIP64 one's, when there is one).
+    at: u64,
+    /// (this disk, the directory's disk).
+    disks: (u64, u64),
+    /// (entries on this disk, entries in all).
+    entries: (u64, u64),
+    cd_size: u64,
+    cd_at: u64,
+    /// Where the record's disk and directory fields are, for error offsets.
+    disk_field: u64,
+    cd_field: u64,
+}
+
 /// One central-directory entry.
-pub(super) struct Member {
+#[derive(Clone)]
+pub(crate) struct Member {
     pub name: String,
     pub method: u16,
     pub crc: u32,
@@ -59,7 +102,7 @@ impl Member {
 }
 
 /// An open archive with its central directory parsed.
-pub(super) struct Archive<'a> {
+pub(crate) struct Archive<'a> {
     pub path: &'a Path,
     pub file: File,
     /// The file's real length, which bounds every stated size.
@@ -97,9 +140,10 @@ impl<'a> Archive<'a> {
         Ok(a)
     }
 
-    /// The end-of-central-directory record and its bytes: the last
-    /// signature whose comment fits in the file.
-    fn find_end(&mut self) -> Result<(u64, Vec<u8>), DataError> {
+    /// The end-of-central-directory record (the last signature whose
+    /// comment fits in the file), replaced by the ZIP64 end record when a
+    /// locator points at one, as torch.save always writes.
+    fn find_end(&mut self) -> Result<End, DataError> {
         let len = self.len;
         let base = len.saturating_sub((END_LEN + MAX_COMMENT + 20) as u64);
         let tail = self.read_at(base, (len - base) as usize)?;
@@ -118,55 +162,87 @@ impl<'a> Archive<'a> {
                     .into(),
             ));
         };
+        let rec = &tail[at..at + END_LEN];
+        let field16 = |off: usize| u16_at(rec, off).unwrap_or(0);
+        let field32 = |off: usize| u32_at(rec, off).unwrap_or(0);
+        let end_at = base + at as u64;
+        let mut end = End {
+            at: end_at,
+            disks: (field16(4).into(), field16(6).into()),
+            entries: (field16(8).into(), field16(10).into()),
+            cd_size: field32(12).into(),
+            cd_at: field32(16).into(),
+            disk_field: end_at + 4,
+            cd_field: end_at + 12,
+        };
         if at >= 20 && u32_at(&tail, at - 20) == Some(ZIP64_LOCATOR_SIG) {
+            let locator_at = end_at - 20;
+            let z_at = u64_at(&tail, at - 12).unwrap_or(u64::MAX);
+            if z_at
+                .checked_add(ZIP64_END_LEN as u64)
+                .is_none_or(|e| e > locator_at)
+            {
+                return Err(self.err(
+                    locator_at + 8,
+                    format!("a ZIP64 end record before its locator, found offset {z_at}"),
+                ));
+            }
+            let z = self.read_at(z_at, ZIP64_END_LEN)?;
+            if u32_at(&z, 0) != Some(ZIP64_END_SIG) {
+                return Err(self.err(z_at, "a ZIP64 end record (PK\\x06\\x06)".into()));
+            }
+            let f32_ = |off: usize| u64::from(u32_at(&z, off).unwrap_or(0));
+            let f64_ = |off: usize| u64_at(&z, off).unwrap_or(0);
+            end = End {
+                at: z_at,
+                disks: (f32_(16), f32_(20)),
+                entries: (f64_(24), f64_(32)),
+                cd_size: f64_(40),
+                cd_at: f64_(48),
+                disk_field: z_at + 16,
+                cd_field: z_at + 40,
+            };
+        } else if end.entries.0 == 0xFFFF
+            || end.entries.1 == 0xFFFF
+            || end.cd_size == u64::from(u32::MAX)
+            || end.cd_at == u64::from(u32::MAX)
+        {
             return Err(self.err(
-                base + at as u64 - 20,
-                "a ZIP archive without ZIP64 extensions, found a ZIP64 end-of-central-directory \
-                 locator (archives over 4 GiB or with over 65535 members are not supported)"
+                end_at + 8,
+                "a ZIP64 end record for the ZIP64 markers (0xFFFF...) in the \
+                 end-of-central-directory record, found no locator"
                     .into(),
             ));
         }
-        Ok((base + at as u64, tail[at..at + END_LEN].to_vec()))
+        Ok(end)
     }
 
-    fn central_directory(&mut self, (end, rec): (u64, Vec<u8>)) -> Result<Vec<Member>, DataError> {
-        // Every field is present: find_end returned END_LEN bytes.
-        let field16 = |off: usize| u16_at(&rec, off).unwrap_or(0);
-        let field32 = |off: usize| u32_at(&rec, off).unwrap_or(0);
-        let (this_disk, cd_disk) = (field16(4), field16(6));
-        let (on_disk, total) = (field16(8), field16(10));
-        let (cd_size, cd_at) = (field32(12), field32(16));
-        if on_disk == 0xFFFF || total == 0xFFFF || cd_size == u32::MAX || cd_at == u32::MAX {
-            return Err(self.err(
-                end + 8,
-                "a ZIP archive without ZIP64 extensions, found ZIP64 markers (0xFFFF...) in the \
-                 end-of-central-directory record"
-                    .into(),
-            ));
-        }
+    fn central_directory(&mut self, end: End) -> Result<Vec<Member>, DataError> {
+        let ((this_disk, cd_disk), (on_disk, total)) = (end.disks, end.entries);
         if this_disk != 0 || cd_disk != 0 || on_disk != total {
             return Err(self.err(
-                end + 4,
+                end.disk_field,
                 format!(
                     "a single-disk ZIP archive, found disk {this_disk} (directory on disk \
                      {cd_disk}, {on_disk} of {total} entries here)"
                 ),
             ));
         }
-        let (cd_at, cd_size) = (u64::from(cd_at), u64::from(cd_size));
-        let cd_end = cd_at + cd_size;
-        if cd_end > end {
+        let (cd_at, cd_size) = (end.cd_at, end.cd_size);
+        let cd_end = cd_at.saturating_add(cd_size);
+        if cd_end > end.at {
             return Err(self.err(
-                end + 12,
+                end.cd_field,
                 format!(
                     "a central directory ({cd_size} bytes at byte {cd_at}) ending before the \
-                     end record at byte {end}, found it overlapping (truncated archive?)"
+                     end record at byte {}, found it overlapping (truncated archive?)",
+                    end.at
                 ),
             ));
         }
         if cd_size > MAX_DIRECTORY {
             return Err(self.err(
-                end + 12,
+                end.cd_field,
                 format!(
                     "a central directory of at most {MAX_DIRECTORY} bytes, found {cd_size} bytes"
                 ),
@@ -174,9 +250,9 @@ impl<'a> Archive<'a> {
         }
         let cd = self.read_at(cd_at, cd_size as usize)?;
         // Each entry takes at least CENTRAL_LEN bytes of the (bounded) directory.
-        let mut members = Vec::with_capacity(usize::from(total).min(cd.len() / CENTRAL_LEN));
+        let mut members = Vec::with_capacity((total as usize).min(cd.len() / CENTRAL_LEN));
         let mut at = 0usize;
-        for i in 0..usize::from(total) {
+        for i in 0..total {
             let here = cd_at + at as u64;
             if at + CENTRAL_LEN > cd.len() {
                 return Err(self.err(
@@ -211,7 +287,7 @@ impl<'a> Archive<'a> {
             }
             let name = String::from_utf8_lossy(&cd[at + CENTRAL_LEN..name_end]).into_owned();
             let flags = f16(8);
-            let m = Member {
+            let mut m = Member {
                 method: f16(10),
                 crc: f32_(16),
                 compressed: u64::from(f32_(20)),
@@ -220,15 +296,39 @@ impl<'a> Archive<'a> {
                 central_at: here,
                 name,
             };
-            if [f32_(20), f32_(24), f32_(42)].contains(&u32::MAX) {
-                return Err(self.err(
-                    here + 20,
-                    format!(
-                        "sizes and offset of member {:?} without ZIP64 extensions, found ZIP64 \
-                         markers (members over 4 GiB are not supported)",
-                        m.name
-                    ),
-                ));
+            // 0xFFFFFFFF marks a value held in the ZIP64 extra field (id 1),
+            // which lists the marked ones in this order: size, compressed, offset.
+            let marked = [f32_(24), f32_(20), f32_(42)].map(|v| v == u32::MAX);
+            if marked.contains(&true) {
+                let extra = &cd[name_end..name_end + extra_len];
+                let Some(values) = zip64_extra(extra) else {
+                    return Err(self.err(
+                        here + 20,
+                        format!(
+                            "the ZIP64 extra field that member {:?}'s 0xFFFFFFFF sizes call for, \
+                             found none",
+                            m.name
+                        ),
+                    ));
+                };
+                let mut v = values.into_iter();
+                for (field, is_marked) in [&mut m.size, &mut m.compressed, &mut m.local_at]
+                    .into_iter()
+                    .zip(marked)
+                {
+                    if is_marked {
+                        let Some(x) = v.next() else {
+                            return Err(self.err(
+                                here + 30,
+                                format!(
+                                    "a ZIP64 extra field with every marked size of {:?}",
+                                    m.name
+                                ),
+                            ));
+                        };
+                        *field = x;
+                    }
+                }
             }
             // Bit 0: traditional encryption; bit 6: strong encryption.
             if flags & 0x41 != 0 {

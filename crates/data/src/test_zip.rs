@@ -1,11 +1,11 @@
 //! A minimal ZIP writer for the .npz tests: local headers, central
 //! directory, end record; no data descriptors.
 
-use super::zip::{CENTRAL_SIG, END_SIG, LOCAL_SIG};
+use crate::zip::{CENTRAL_SIG, END_SIG, LOCAL_SIG};
 use std::io::Write;
 
 /// CRC-32 (IEEE 802.3), the checksum ZIP stores per member.
-pub(super) fn crc32(bytes: &[u8]) -> u32 {
+pub(crate) fn crc32(bytes: &[u8]) -> u32 {
     let mut c = flate2::Crc::new();
     c.update(bytes);
     c.sum()
@@ -13,7 +13,7 @@ pub(super) fn crc32(bytes: &[u8]) -> u32 {
 
 /// How the test writer stores a member.
 #[derive(Clone, Copy, PartialEq)]
-pub(super) enum Store {
+pub(crate) enum Store {
     Stored,
     Deflated,
     /// Stored, with NumPy's ZIP64-style local header (sizes 0xFFFFFFFF
@@ -23,7 +23,7 @@ pub(super) enum Store {
 
 /// A minimal ZIP writer for the tests: local headers, central
 /// directory, end record; no data descriptors.
-pub(super) fn zip(members: &[(&str, Vec<u8>, Store)]) -> Vec<u8> {
+pub(crate) fn zip(members: &[(&str, Vec<u8>, Store)]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut central = Vec::new();
     for (name, data, store) in members {

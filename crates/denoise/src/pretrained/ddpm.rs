@@ -1,0 +1,389 @@
+//! The DDPM U-Net of Ho et al. as the DDIM code base builds it
+//! (ermongroup/ddim models/diffusion.py `Model`): the network of the
+//! ema_diffusion_cifar10_model and celeba checkpoints. It predicts ε from
+//! (x_t, t) with t the discrete time step (fractional t allowed).
+
+use burn::tensor::{Device, Tensor, TensorData};
+use geotraj_data::weights::Weights;
+use serde::{Deserialize, Serialize};
+
+use super::error::PretrainedError;
+use super::layers::{Conv, Dense, GroupNorm, Loader, attend, avg_pool, silu, upsample};
+
+/// GroupNorm as the DDIM code base builds it.
+const GROUPS: usize = 32;
+const NORM_EPS: f64 = 1e-6;
+
+/// The `model:` section of the DDIM code base's YAML configs (plus the
+/// image size from `data:`), under the same names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DdpmConfig {
+    pub ch: usize,
+    pub out_ch: usize,
+    pub ch_mult: Vec<usize>,
+    pub num_res_blocks: usize,
+    pub attn_resolutions: Vec<usize>,
+    pub in_channels: usize,
+    /// `data.image_size`: the side of the square images.
+    pub resolution: usize,
+    #[serde(default = "yes")]
+    pub resamp_with_conv: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl DdpmConfig {
+    /// configs/cifar10.yml: the ema_diffusion_cifar10_model checkpoint (35.7M parameters).
+    pub fn cifar10() -> Self {
+        DdpmConfig {
+            ch: 128,
+            out_ch: 3,
+            ch_mult: vec![1, 2, 2, 2],
+            num_res_blocks: 2,
+            attn_resolutions: vec![16],
+            in_channels: 3,
+            resolution: 32,
+            resamp_with_conv: true,
+        }
+    }
+
+    /// configs/celeba.yml: the 64 x 64 CelebA checkpoint.
+    pub fn celeba() -> Self {
+        DdpmConfig {
+            ch_mult: vec![1, 2, 2, 2, 4],
+            resolution: 64,
+            ..Self::cifar10()
+        }
+    }
+
+    pub fn dim(&self) -> usize {
+        self.in_channels * self.resolution * self.resolution
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.ch == 0 || self.ch_mult.is_empty() || self.num_res_blocks == 0 {
+            return Err("ch, ch_mult and num_res_blocks must be non-empty and positive".into());
+        }
+        let levels = self.ch_mult.len();
+        let halves = 1usize.checked_shl((levels - 1) as u32).unwrap_or(0);
+        if halves == 0 || !self.resolution.is_multiple_of(halves) {
+            return Err(format!(
+                "resolution {} does not halve {} times",
+                self.resolution,
+                levels - 1
+            ));
+        }
+        if self.in_channels == 0 || self.out_ch != self.in_channels {
+            return Err(format!(
+                "out_ch {} must equal in_channels {} for an ε-prediction network",
+                self.out_ch, self.in_channels
+            ));
+        }
+        Ok(())
+    }
+}
+
+struct ResBlock {
+    norm1: GroupNorm,
+    conv1: Conv,
+    temb_proj: Dense,
+    norm2: GroupNorm,
+    conv2: Conv,
+    shortcut: Option<Conv>,
+}
+
+impl ResBlock {
+    fn load(l: &mut Loader, name: &str, i: usize, o: usize, temb: usize) -> Self {
+        ResBlock {
+            norm1: l.group_norm(&format!("{name}.norm1"), GROUPS, i, NORM_EPS),
+            conv1: l.conv(&format!("{name}.conv1"), i, o, 3, 1, 1),
+            temb_proj: l.dense(&format!("{name}.temb_proj"), temb, o),
+            norm2: l.group_norm(&format!("{name}.norm2"), GROUPS, o, NORM_EPS),
+            conv2: l.conv(&format!("{name}.conv2"), o, o, 3, 1, 1),
+            // The pretrained configs never set conv_shortcut: a 1x1 "nin" shortcut.
+            shortcut: (i != o).then(|| l.conv(&format!("{name}.nin_shortcut"), i, o, 1, 1, 0)),
+        }
+    }
+
+    fn forward(&self, x: Tensor<4>, temb: Tensor<2>) -> Tensor<4> {
+        let [b, _, _, _] = x.dims();
+        let h = self.conv1.forward(silu(self.norm1.forward(x.clone())));
+        let o = h.dims()[1];
+        let h = h + self.temb_proj.forward(silu(temb)).reshape([b, o, 1, 1]);
+        let h = self.conv2.forward(silu(self.norm2.forward(h)));
+        match &self.shortcut {
+            Some(s) => s.forward(x) + h,
+            None => x + h,
+        }
+    }
+}
+
+struct AttnBlock {
+    norm: GroupNorm,
+    q: Conv,
+    k: Conv,
+    v: Conv,
+    proj_out: Conv,
+}
+
+impl AttnBlock {
+    fn load(l: &mut Loader, name: &str, c: usize) -> Self {
+        let mut one = |part: &str| l.conv(&format!("{name}.{part}"), c, c, 1, 1, 0);
+        let (q, k, v, proj_out) = (one("q"), one("k"), one("v"), one("proj_out"));
+        AttnBlock {
+            norm: l.group_norm(&format!("{name}.norm"), GROUPS, c, NORM_EPS),
+            q,
+            k,
+            v,
+            proj_out,
+        }
+    }
+
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let [b, c, h, w] = x.dims();
+        let n = self.norm.forward(x.clone());
+        let flat = |t: Tensor<4>| t.reshape([b, c, h * w]);
+        let out = attend(
+            flat(self.q.forward(n.clone())),
+            flat(self.k.forward(n.clone())),
+            flat(self.v.forward(n)),
+        );
+        x + self.proj_out.forward(out.reshape([b, c, h, w]))
+    }
+}
+
+/// One resolution of the down or up path.
+struct Level {
+    blocks: Vec<ResBlock>,
+    attn: Vec<AttnBlock>,
+    /// Downsample (down path) or upsample (up path) convolution.
+    resample: Option<Conv>,
+}
+
+/// The DDPM U-Net with its weights, ready to run.
+pub struct DdpmUnet {
+    config: DdpmConfig,
+    temb: [Dense; 2],
+    conv_in: Conv,
+    down: Vec<Level>,
+    mid: (ResBlock, AttnBlock, ResBlock),
+    /// Indexed as the file indexes them: up[0] is the highest resolution.
+    up: Vec<Level>,
+    norm_out: GroupNorm,
+    conv_out: Conv,
+    parameters: usize,
+    device: Device,
+}
+
+impl DdpmUnet {
+    /// Builds the network `config` describes from `weights` (keys of the
+    /// DDIM code base, found under `prefix`, or under whatever prefix
+    /// precedes "conv_in.weight").
+    pub fn load(
+        config: &DdpmConfig,
+        weights: &Weights,
+        prefix: Option<&str>,
+        device: &Device,
+    ) -> Result<Self, PretrainedError> {
+        config.check().map_err(|message| PretrainedError::Invalid {
+            path: weights.path.clone(),
+            message: format!("DDPM U-Net config: {message}"),
+        })?;
+        let mut l = Loader::new(weights, "conv_in.weight", prefix, device)?;
+        let c = config;
+        let temb_ch = 4 * c.ch;
+        let temb = [
+            l.dense("temb.dense.0", c.ch, temb_ch),
+            l.dense("temb.dense.1", temb_ch, temb_ch),
+        ];
+        let conv_in = l.conv("conv_in", c.in_channels, c.ch, 3, 1, 1);
+        let levels = c.ch_mult.len();
+        let mut res = c.resolution;
+        let mut block_in = c.ch;
+        let mut down = Vec::new();
+        let mut skips = vec![c.ch];
+        for (i, &m) in c.ch_mult.iter().enumerate() {
+            let out = c.ch * m;
+            let (mut blocks, mut attn) = (Vec::new(), Vec::new());
+            for j in 0..c.num_res_blocks {
+                blocks.push(ResBlock::load(
+                    &mut l,
+                    &format!("down.{i}.block.{j}"),
+                    block_in,
+                    out,
+                    temb_ch,
+                ));
+                block_in = out;
+                if c.attn_resolutions.contains(&res) {
+                    attn.push(AttnBlock::load(&mut l, &format!("down.{i}.attn.{j}"), out));
+                }
+                skips.push(out);
+            }
+            let resample = (i + 1 < levels).then(|| {
+                res /= 2;
+                skips.push(out);
+                if c.resamp_with_conv {
+                    // Padded (0, 1) on the right and bottom by hand, then a valid stride-2 conv.
+                    Some(l.conv_padded(
+                        &format!("down.{i}.downsample.conv"),
+                        out,
+                        out,
+                        3,
+                        2,
+                        [(0, 1), (0, 1)],
+                    ))
+                } else {
+                    None
+                }
+            });
+            down.push(Level {
+                blocks,
+                attn,
+                resample: resample.flatten(),
+            });
+        }
+        let mid = (
+            ResBlock::load(&mut l, "mid.block_1", block_in, block_in, temb_ch),
+            AttnBlock::load(&mut l, "mid.attn_1", block_in),
+            ResBlock::load(&mut l, "mid.block_2", block_in, block_in, temb_ch),
+        );
+        let mut up: Vec<Option<Level>> = (0..levels).map(|_| None).collect();
+        for i in (0..levels).rev() {
+            let out = c.ch * c.ch_mult[i];
+            let (mut blocks, mut attn) = (Vec::new(), Vec::new());
+            for j in 0..=c.num_res_blocks {
+                let skip = skips.pop().expect("one skip per block");
+                blocks.push(ResBlock::load(
+                    &mut l,
+                    &format!("up.{i}.block.{j}"),
+                    block_in + skip,
+                    out,
+                    temb_ch,
+                ));
+                block_in = out;
+                if c.attn_resolutions.contains(&res) {
+                    attn.push(AttnBlock::load(&mut l, &format!("up.{i}.attn.{j}"), out));
+                }
+            }
+            let resample = if i > 0 && c.resamp_with_conv {
+                Some(l.conv(&format!("up.{i}.upsample.conv"), out, out, 3, 1, 1))
+            } else {
+                None
+            };
+            if i > 0 {
+                res *= 2;
+            }
+            up[i] = Some(Level {
+                blocks,
+                attn,
+                resample,
+            });
+        }
+        let norm_out = l.group_norm("norm_out", GROUPS, block_in, NORM_EPS);
+        let conv_out = l.conv("conv_out", block_in, c.out_ch, 3, 1, 1);
+        let parameters = l.loaded();
+        l.finish("DDPM U-Net")?;
+        Ok(DdpmUnet {
+            config: config.clone(),
+            temb,
+            conv_in,
+            down,
+            mid,
+            up: up
+                .into_iter()
+                .map(|u| u.expect("every level built"))
+                .collect(),
+            norm_out,
+            conv_out,
+            parameters,
+            device: device.clone(),
+        })
+    }
+
+    pub fn config(&self) -> &DdpmConfig {
+        &self.config
+    }
+
+    pub fn parameters(&self) -> usize {
+        self.parameters
+    }
+
+    pub fn device(&self) -> Device {
+        self.device.clone()
+    }
+
+    /// ε(x, t) for images (B, C, H, W) and one time step per image.
+    pub fn forward_images(&self, x: Tensor<4>, t: &[f64]) -> Tensor<4> {
+        let emb = timestep_embedding(t, self.config.ch, &x.device());
+        let temb = self.temb[1].forward(silu(self.temb[0].forward(emb)));
+        let mut hs = vec![self.conv_in.forward(x)];
+        let levels = self.down.len();
+        for (i, level) in self.down.iter().enumerate() {
+            for (j, block) in level.blocks.iter().enumerate() {
+                let mut h = block.forward(hs.last().expect("input").clone(), temb.clone());
+                if let Some(a) = level.attn.get(j) {
+                    h = a.forward(h);
+                }
+                hs.push(h);
+            }
+            if i + 1 < levels {
+                let last = hs.last().expect("input").clone();
+                hs.push(match &level.resample {
+                    Some(conv) => conv.forward(last),
+                    None => avg_pool(last),
+                });
+            }
+        }
+        let mut h = hs.last().expect("input").clone();
+        h = self.mid.0.forward(h, temb.clone());
+        h = self.mid.1.forward(h);
+        h = self.mid.2.forward(h, temb.clone());
+        for i in (0..levels).rev() {
+            let level = &self.up[i];
+            for (j, block) in level.blocks.iter().enumerate() {
+                let skip = hs.pop().expect("one skip per block");
+                h = block.forward(Tensor::cat(vec![h, skip], 1), temb.clone());
+                if let Some(a) = level.attn.get(j) {
+                    h = a.forward(h);
+                }
+            }
+            if i > 0 {
+                h = upsample(h);
+                if let Some(conv) = &level.resample {
+                    h = conv.forward(h);
+                }
+            }
+        }
+        self.conv_out.forward(silu(self.norm_out.forward(h)))
+    }
+
+    /// ε for flattened rows (B, C·H·W) at one time step.
+    pub fn forward(&self, x: Tensor<2>, t: f64) -> Tensor<2> {
+        let [b, d] = x.dims();
+        let (c, r) = (self.config.in_channels, self.config.resolution);
+        let out = self.forward_images(x.reshape([b, c, r, r]), &vec![t; b]);
+        out.reshape([b, d])
+    }
+}
+
+/// The sinusoidal embedding of DDPM (Vaswani et al.'s, sin half first),
+/// computed as the reference does in f32: frequencies exp(-k ln(10⁴)/(h−1))
+/// and their products with t rounded to f32 before sin and cos.
+pub fn timestep_embedding(t: &[f64], dim: usize, device: &Device) -> Tensor<2> {
+    let half = dim / 2;
+    let scale = -((10000f64).ln() / (half as f64 - 1.0)) as f32;
+    let freqs: Vec<f32> = (0..half).map(|k| (k as f32 * scale).exp()).collect();
+    let mut rows = Vec::with_capacity(t.len() * dim);
+    for &ti in t {
+        let args: Vec<f32> = freqs.iter().map(|f| ti as f32 * f).collect();
+        rows.extend(args.iter().map(|a| (*a as f64).sin() as f32));
+        rows.extend(args.iter().map(|a| (*a as f64).cos() as f32));
+        if dim % 2 == 1 {
+            rows.push(0.0);
+        }
+    }
+    Tensor::from_data(TensorData::new(rows, [t.len(), dim]), device)
+}

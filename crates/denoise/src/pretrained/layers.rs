@@ -1,0 +1,286 @@
+//! The layers of the papers' networks as plain tensors with PyTorch's
+//! semantics (inference only: nothing here is trained), and the loader that
+//! fills them from a weights file by name, checking every shape and
+//! collecting every problem for one error.
+
+use std::collections::BTreeSet;
+
+use burn::tensor::activation::softmax;
+use burn::tensor::module::{conv2d, linear};
+use burn::tensor::ops::ConvOptions;
+use burn::tensor::{Device, Tensor, TensorData};
+use geotraj_data::weights::Weights;
+
+use super::error::PretrainedError;
+
+/// How many problems an error lists.
+const LISTED: usize = 8;
+
+/// torch.nn.Conv2d (groups 1, dilation 1).
+#[derive(Debug, Clone)]
+pub struct Conv {
+    weight: Tensor<4>,
+    bias: Option<Tensor<1>>,
+    options: ConvOptions<2>,
+}
+
+impl Conv {
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        conv2d(
+            x,
+            self.weight.clone(),
+            self.bias.clone(),
+            self.options.clone(),
+        )
+    }
+}
+
+/// torch.nn.Linear; the weight is held transposed, as burn's `linear` wants.
+#[derive(Debug, Clone)]
+pub struct Dense {
+    weight: Tensor<2>,
+    bias: Option<Tensor<1>>,
+}
+
+impl Dense {
+    pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        linear(x, self.weight.clone(), self.bias.clone())
+    }
+}
+
+/// torch.nn.GroupNorm with affine parameters.
+#[derive(Debug, Clone)]
+pub struct GroupNorm {
+    groups: usize,
+    eps: f64,
+    gamma: Tensor<1>,
+    beta: Tensor<1>,
+}
+
+impl GroupNorm {
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let [b, c, h, w] = x.dims();
+        let g = x.reshape([b, self.groups, (c / self.groups) * h * w]);
+        let mean = g.clone().mean_dim(2);
+        let centred = g - mean;
+        // The biased variance, as torch normalises.
+        let var = centred.clone().square().mean_dim(2);
+        let normed = (centred / var.add_scalar(self.eps).sqrt()).reshape([b, c, h, w]);
+        normed * self.gamma.clone().reshape([1, c, 1, 1]) + self.beta.clone().reshape([1, c, 1, 1])
+    }
+}
+
+pub fn silu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    burn::tensor::activation::silu(x)
+}
+
+/// Nearest-neighbour 2x upsampling (torch's interpolate, mode "nearest").
+pub fn upsample(x: Tensor<4>) -> Tensor<4> {
+    let [b, c, h, w] = x.dims();
+    x.reshape([b, c, h, 1, w, 1])
+        .repeat_dim(3, 2)
+        .repeat_dim(5, 2)
+        .reshape([b, c, 2 * h, 2 * w])
+}
+
+/// 2x2 average pooling with stride 2.
+pub fn avg_pool(x: Tensor<4>) -> Tensor<4> {
+    let [b, c, h, w] = x.dims();
+    x.reshape([b, c, h / 2, 2, w / 2, 2])
+        .mean_dim(5)
+        .mean_dim(3)
+        .reshape([b, c, h / 2, w / 2])
+}
+
+/// Single-head dot-product attention over pixels: q, k, v as (B, C, N).
+pub fn attend(q: Tensor<3>, k: Tensor<3>, v: Tensor<3>) -> Tensor<3> {
+    let c = q.dims()[1];
+    let scores = q
+        .swap_dims(1, 2)
+        .matmul(k)
+        .mul_scalar((c as f64).powf(-0.5));
+    // (B, N_q, N_k) softmax over keys, then values: (B, C, N_q).
+    v.matmul(softmax(scores, 2).swap_dims(1, 2))
+}
+
+/// Fills layers from a weights file: every key the architecture asks for
+/// under one prefix, with its shape checked; what is missing, misshapen or
+/// left over is collected and reported together.
+pub struct Loader<'w> {
+    weights: &'w Weights,
+    prefix: String,
+    device: Device,
+    used: BTreeSet<String>,
+    problems: Vec<String>,
+}
+
+impl<'w> Loader<'w> {
+    /// A loader for keys under `prefix`; None finds the prefix as the part
+    /// before `anchor` (a key every checkpoint of the architecture has).
+    pub fn new(
+        weights: &'w Weights,
+        anchor: &str,
+        prefix: Option<&str>,
+        device: &Device,
+    ) -> Result<Self, PretrainedError> {
+        let prefix = match prefix {
+            Some(p) => p.to_owned(),
+            None => find_prefix(weights, anchor)?,
+        };
+        Ok(Loader {
+            weights,
+            prefix,
+            device: device.clone(),
+            used: BTreeSet::new(),
+            problems: Vec::new(),
+        })
+    }
+
+    /// The number of values loaded so far.
+    pub fn loaded(&self) -> usize {
+        self.used
+            .iter()
+            .map(|k| self.weights.tensors[k].values.len())
+            .sum()
+    }
+
+    /// The values of `name` if present with `shape`; otherwise zeros, and
+    /// the problem is recorded.
+    fn values(&mut self, name: &str, shape: &[usize]) -> Vec<f32> {
+        let key = format!("{}{name}", self.prefix);
+        let n = shape.iter().product();
+        match self.weights.tensors.get(&key) {
+            Some(t) if t.shape == shape => {
+                self.used.insert(key);
+                t.values.clone()
+            }
+            Some(t) => {
+                self.used.insert(key.clone());
+                self.problems.push(format!(
+                    "{key}: shape {:?} in the file, the config needs {shape:?}",
+                    t.shape
+                ));
+                vec![0.0; n]
+            }
+            None => {
+                self.problems
+                    .push(format!("{key}: missing (shape {shape:?})"));
+                vec![0.0; n]
+            }
+        }
+    }
+
+    pub fn tensor<const D: usize>(&mut self, name: &str, shape: [usize; D]) -> Tensor<D> {
+        let v = self.values(name, &shape);
+        Tensor::from_data(TensorData::new(v, shape), &self.device)
+    }
+
+    /// A convolution `name` (.weight, .bias) of kernel k, padding p each side.
+    pub fn conv(
+        &mut self,
+        name: &str,
+        i: usize,
+        o: usize,
+        k: usize,
+        stride: usize,
+        pad: usize,
+    ) -> Conv {
+        self.conv_padded(name, i, o, k, stride, [(pad, pad), (pad, pad)])
+    }
+
+    pub fn conv_padded(
+        &mut self,
+        name: &str,
+        i: usize,
+        o: usize,
+        k: usize,
+        stride: usize,
+        padding: [(usize, usize); 2],
+    ) -> Conv {
+        Conv {
+            weight: self.tensor(&format!("{name}.weight"), [o, i, k, k]),
+            bias: Some(self.tensor(&format!("{name}.bias"), [o])),
+            options: ConvOptions::new_with_padding([stride, stride], padding, [1, 1], 1),
+        }
+    }
+
+    pub fn dense(&mut self, name: &str, i: usize, o: usize) -> Dense {
+        Dense {
+            weight: self.tensor(&format!("{name}.weight"), [o, i]).transpose(),
+            bias: Some(self.tensor(&format!("{name}.bias"), [o])),
+        }
+    }
+
+    pub fn group_norm(&mut self, name: &str, groups: usize, c: usize, eps: f64) -> GroupNorm {
+        if groups == 0 || !c.is_multiple_of(groups) {
+            self.problems.push(format!(
+                "{}{name}: {c} channels do not split into {groups} groups",
+                self.prefix
+            ));
+        }
+        GroupNorm {
+            groups,
+            eps,
+            gamma: self.tensor(&format!("{name}.weight"), [c]),
+            beta: self.tensor(&format!("{name}.bias"), [c]),
+        }
+    }
+
+    /// Ends loading: Ok when every key was found with its shape and no
+    /// floating tensor under the prefix was left unused.
+    pub fn finish(self, what: &str) -> Result<(), PretrainedError> {
+        let mut problems = self.problems;
+        for key in self.weights.tensors.keys() {
+            if key.starts_with(&self.prefix) && !self.used.contains(key) {
+                problems.push(format!(
+                    "{key}: in the file, not in the {what} the config describes"
+                ));
+            }
+        }
+        if problems.is_empty() {
+            return Ok(());
+        }
+        let total = problems.len();
+        problems.truncate(LISTED);
+        Err(PretrainedError::Mismatch {
+            path: self.weights.path.clone(),
+            what: what.to_owned(),
+            total,
+            first: problems,
+        })
+    }
+}
+
+/// The prefix before `anchor` in the file's keys: "" for a plain state
+/// dict, "module." for DataParallel, "state_dict." or "0." for nested ones.
+fn find_prefix(weights: &Weights, anchor: &str) -> Result<String, PretrainedError> {
+    let found: Vec<&str> = weights
+        .tensors
+        .keys()
+        .filter_map(|k| k.strip_suffix(anchor))
+        .filter(|p| p.is_empty() || p.ends_with('.'))
+        .collect();
+    match found.as_slice() {
+        [one] => Ok((*one).to_owned()),
+        [] => Err(PretrainedError::Invalid {
+            path: weights.path.clone(),
+            message: format!(
+                "no tensor named {anchor:?} (under any prefix), so not a checkpoint of this \
+                 architecture; its first keys: {}",
+                weights
+                    .tensors
+                    .keys()
+                    .take(LISTED)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }),
+        many => Err(PretrainedError::Invalid {
+            path: weights.path.clone(),
+            message: format!(
+                "several networks in one file (prefixes {many:?}); choose one with `prefix`"
+            ),
+        }),
+    }
+}

@@ -1,0 +1,47 @@
+//! The papers' pretrained networks, run from the weights users have:
+//! the DDPM U-Net of the DDIM code base (and later diffusers' UNet2DModel
+//! and EDM's networks), built layer by layer from a checkpoint read by
+//! `geotraj_data::weights`, and wrapped as σ-denoisers.
+
+mod ddpm;
+mod discrete;
+mod error;
+mod layers;
+
+#[cfg(test)]
+mod tests;
+
+pub use ddpm::{DdpmConfig, DdpmUnet, timestep_embedding};
+pub use discrete::{AlphaTable, DiscreteEps, EpsNetwork};
+pub use error::PretrainedError;
+
+use geotraj_sampling::{Device, Tensor};
+
+impl EpsNetwork for DdpmUnet {
+    fn eps(&self, x: Tensor<2>, t: f64) -> Tensor<2> {
+        self.forward(x, t)
+    }
+
+    fn dim(&self) -> usize {
+        self.config().dim()
+    }
+
+    fn device(&self) -> Device {
+        DdpmUnet::device(self)
+    }
+
+    fn describe(&self) -> String {
+        let c = self.config();
+        format!(
+            "DDPM U-Net ({}x{}x{}, ch {}, ch_mult {:?}, {} res blocks, attention at {:?}), {} parameters",
+            c.in_channels,
+            c.resolution,
+            c.resolution,
+            c.ch,
+            c.ch_mult,
+            c.num_res_blocks,
+            c.attn_resolutions,
+            self.parameters()
+        )
+    }
+}
