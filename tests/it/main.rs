@@ -20,6 +20,7 @@ mod learned;
 mod mean_shift;
 mod optimal;
 mod parity;
+mod pretrained;
 mod reports;
 mod solvers;
 mod sweeps;

@@ -8,6 +8,7 @@ mod error;
 mod export;
 mod figure;
 mod measures;
+mod pretrained;
 mod projection;
 mod sampler;
 mod schedule;
@@ -18,6 +19,7 @@ pub use error::ConfigError;
 pub use export::{ExportConfig, ExportFormat, ExportPart};
 pub use figure::{FigureConfig, FigureKind, SWEEP_MEASURES};
 pub use measures::{MeasuresConfig, QualityConfig};
+pub use pretrained::{Architecture, DiscreteSchedule, Preset, PretrainedConfig};
 pub use projection::ProjectionConfig;
 pub use sampler::{SamplerConfig, SweepConfig};
 pub use schedule::{GitsConfig, ScheduleConfig};
@@ -75,6 +77,8 @@ pub struct Config {
     pub preconditioning: Option<geotraj_denoise::Preconditioning>,
     /// ...and how to train it.
     pub train: Option<geotraj_denoise::learned::train::TrainOptions>,
+    /// Or a network trained elsewhere, from its weights file.
+    pub pretrained: Option<PretrainedConfig>,
 }
 
 fn default_batch() -> usize {

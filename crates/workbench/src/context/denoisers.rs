@@ -4,14 +4,13 @@
 use super::data::LoadedData;
 use super::load::gmm_law;
 use crate::config::{Config, DataConfig, DataSource, DenoiserKind};
-use geotraj_denoise::{
-    GaussianDenoiser, GmmDenoiser, LearnedNet, NearestNeighbours, OptimalDenoiser, Preconditioned,
-};
+use geotraj_denoise::{GaussianDenoiser, GmmDenoiser, NearestNeighbours, OptimalDenoiser};
 use geotraj_sampling::Denoiser;
 use std::sync::Arc;
 
-/// A trained network behind its preconditioning, shared by the data sets that use it.
-pub type LearnedDenoiser = Arc<Preconditioned<LearnedNet>>;
+/// A network (trained here behind its preconditioning, or pretrained behind
+/// its wrapper), shared by the data sets that use it.
+pub type LearnedDenoiser = Arc<dyn Denoiser>;
 
 /// The denoisers a config can name, with the optimal one's diagnostics.
 pub enum Built {

@@ -12,7 +12,6 @@ use crate::context::denoisers::{LearnedDenoiser, build_denoiser};
 use crate::plan::learned::pair;
 use anyhow::bail;
 use geotraj_metrics::distance;
-use geotraj_sampling::Denoiser;
 use geotraj_sampling::host::{download, upload};
 
 /// Column names of the four distances, in the catalogue's order.

@@ -12,16 +12,19 @@ pub mod jump_quality;
 pub mod learned_vs_optimal;
 pub mod measured;
 pub mod model;
+pub mod pretrained;
 pub mod projection;
 pub mod schema;
 pub mod sweep;
 pub mod trajectory;
 
+use crate::config::DenoiserKind;
 use crate::context::device::{DeviceChoice, Selected, select};
 use crate::context::load::load;
 use crate::context::staging::Staging;
 use crate::context::{Context, LoadedData, OutputDirs, noise};
 use crate::plan::{Plan, RunKind, budget};
+use anyhow::bail;
 use model::Model;
 use projection::ProjectionResult;
 use std::path::PathBuf;
@@ -117,6 +120,19 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<Run> {
             )
             .in_file(&opts.config_path)
             .into());
+        }
+        if let Some(m) = &model
+            && d.denoiser_kind(&config.denoiser) == DenoiserKind::Learned
+            && set.d != m.denoiser.dim()
+        {
+            bail!(
+                "data \"{}\" has {} values per item (shape {:?}), but the learned network takes {}: {}",
+                d.label(),
+                set.d,
+                set.item_shape,
+                m.denoiser.dim(),
+                m.network
+            );
         }
         data.push(LoadedData {
             label: d.label(),

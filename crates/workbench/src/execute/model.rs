@@ -1,16 +1,19 @@
 //! The run's learned denoiser: taken from the model cache
 //! (notebooks-data/models/NAME-KEY, KEY a hash of everything training
 //! depends on), resumed there when a training was interrupted, or trained
-//! there first. Training shows a progress bar with the loss and writes a
-//! checkpoint every `train.checkpoint_every` steps.
+//! there first; or a pretrained network loaded from its weights file.
+//! Training shows a progress bar with the loss and writes a checkpoint
+//! every `train.checkpoint_every` steps.
 
-use crate::config::{Config, DenoiserKind};
+use crate::config::{Config, DenoiserKind, PretrainedConfig};
 use crate::context::denoisers::LearnedDenoiser;
 use crate::context::fingerprint::{data_fingerprint, fnv1a};
 use crate::context::load::load;
 use crate::context::progress::Progress;
+use crate::execute::pretrained;
 use crate::plan::Plan;
 use anyhow::{Context as _, bail};
+use burn::module::Module;
 use geotraj_denoise::Preconditioned;
 use geotraj_denoise::Preconditioning;
 use geotraj_denoise::learned::checkpoint::{self, STATE_FILE};
@@ -26,9 +29,21 @@ const LOSS_EVERY: usize = 25;
 
 pub struct Model {
     pub denoiser: LearnedDenoiser,
+    /// The checkpoint directory, or a pretrained network's weights file.
     pub dir: PathBuf,
     /// The file that says how the network is trained (None for a bare checkpoint).
     pub defined_by: Option<PathBuf>,
+    /// The network in words, with its parameter count.
+    pub network: String,
+    pub parameters: usize,
+    /// How it was trained here; None for a pretrained network.
+    pub training: Option<Training>,
+    /// What it was trained on.
+    pub data: String,
+}
+
+/// A network trained by geotraj.
+pub struct Training {
     pub spec: TrainSpec,
     pub losses: Vec<LossPoint>,
     /// Steps trained in all, and by this run (0: reused from the cache).
@@ -36,7 +51,6 @@ pub struct Model {
     pub steps_now: usize,
     /// Training seconds in all.
     pub seconds: f64,
-    pub data: String,
 }
 
 /// Where the run's network is defined.
@@ -45,6 +59,8 @@ enum Definition {
     File(Box<Config>, PathBuf),
     /// denoiser.checkpoint alone: its own train.json says what it holds.
     Checkpoint(PathBuf),
+    /// `[pretrained]`: a weights file and its architecture.
+    Pretrained(PretrainedConfig),
 }
 
 /// The definition of the network, when the run has one.
@@ -62,6 +78,9 @@ fn definition(plan: &Plan, config_path: &Path) -> anyhow::Result<Option<Definiti
     }
     if !learned {
         return Ok(None);
+    }
+    if let Some(p) = &config.pretrained {
+        return Ok(Some(Definition::Pretrained(p.clone())));
     }
     match (&config.denoiser.model, &config.denoiser.checkpoint) {
         (Some(path), _) => {
@@ -92,6 +111,18 @@ pub fn resolve(
     let (def, def_path) = match definition(plan, config_path)? {
         None => return Ok(None),
         Some(Definition::Checkpoint(dir)) => return bare_checkpoint(&dir, device).map(Some),
+        Some(Definition::Pretrained(p)) => {
+            let loaded = pretrained::load(&p, device)?;
+            return Ok(Some(Model {
+                denoiser: loaded.denoiser,
+                dir: p.weights.clone(),
+                defined_by: Some(config_path.to_path_buf()),
+                network: loaded.network,
+                parameters: loaded.parameters,
+                training: None,
+                data: "(pretrained)".into(),
+            }));
+        }
         Some(Definition::File(def, path)) => (def, path),
     };
     let spec = def
@@ -136,17 +167,21 @@ pub fn resolve(
     }
     let net = trainer.learned(device, &label);
     Ok(Some(Model {
+        parameters: net.net.num_params(),
+        network: spec.net.describe(),
         denoiser: Arc::new(Preconditioned {
             net,
             preconditioning: spec.preconditioning,
         }),
         dir,
         defined_by: Some(def_path),
-        spec,
-        losses: trainer.losses.clone(),
-        steps: trainer.step,
-        steps_now: trainer.step - start,
-        seconds: trainer.seconds(),
+        training: Some(Training {
+            spec,
+            losses: trainer.losses.clone(),
+            steps: trainer.step,
+            steps_now: trainer.step - start,
+            seconds: trainer.seconds(),
+        }),
         data: dcfg.label(),
     }))
 }
@@ -195,17 +230,21 @@ fn bare_checkpoint(dir: &Path, device: &burn::tensor::Device) -> anyhow::Result<
     let net = checkpoint::load_learned(dir, &state.spec.net, device, &label)?;
     let preconditioning: Preconditioning = state.spec.preconditioning;
     Ok(Model {
+        parameters: net.net.num_params(),
+        network: state.spec.net.describe(),
         denoiser: Arc::new(Preconditioned {
             net,
             preconditioning,
         }),
         dir: dir.to_path_buf(),
         defined_by: None,
-        spec: state.spec,
-        losses: state.losses,
-        steps: state.step,
-        steps_now: 0,
-        seconds: state.seconds,
+        training: Some(Training {
+            spec: state.spec,
+            losses: state.losses,
+            steps: state.step,
+            steps_now: 0,
+            seconds: state.seconds,
+        }),
         data: "(checkpoint)".into(),
     })
 }

@@ -6,7 +6,6 @@ use super::style::{fmt_num, line};
 use super::tables::write_table;
 use crate::execute::learned_vs_optimal::{Gaps, NAMES, band};
 use crate::execute::model::Model;
-use burn::module::Module;
 use geotraj_plots::{Band, Figure, render};
 use geotraj_records::Table;
 use serde_json::json;
@@ -29,23 +28,24 @@ pub fn write(
 ) -> anyhow::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     if let Some(m) = model
-        && !m.losses.is_empty()
+        && let Some(t) = &m.training
+        && !t.losses.is_empty()
     {
         let table = Table::new()
-            .with_i64("step", m.losses.iter().map(|p| p.step as i64).collect())
-            .with_f64("loss", m.losses.iter().map(|p| p.loss).collect())
-            .with_f64("grad_norm", m.losses.iter().map(|p| p.grad_norm).collect())
-            .with_f64("seconds", m.losses.iter().map(|p| p.seconds).collect());
+            .with_i64("step", t.losses.iter().map(|p| p.step as i64).collect())
+            .with_f64("loss", t.losses.iter().map(|p| p.loss).collect())
+            .with_f64("grad_norm", t.losses.iter().map(|p| p.grad_norm).collect())
+            .with_f64("seconds", t.losses.iter().map(|p| p.seconds).collect());
         written.extend(write_table(experiment, &table, tables, "training-loss")?);
         let fig = Figure {
-            title: format!("training loss: {}", m.spec.net.describe()),
+            title: format!("training loss: {}", m.network),
             x_label: "step".into(),
             y_label: "EDM loss (mean per element)".into(),
             log_y: true,
             series: vec![line(
                 "loss".into(),
-                m.losses.iter().map(|p| p.step as f64).collect(),
-                m.losses.iter().map(|p| p.loss).collect(),
+                t.losses.iter().map(|p| p.step as f64).collect(),
+                t.losses.iter().map(|p| p.loss).collect(),
             )],
             ..Figure::default()
         };
@@ -134,17 +134,24 @@ pub fn agreement(g: &Gaps) -> ((f64, f64), f64, f64) {
 pub fn summary(model: Option<&Model>, gaps: &[Gaps]) -> String {
     let mut s = String::new();
     if let Some(m) = model {
-        let last = m.losses.last().map_or(f64::NAN, |p| p.loss);
-        s += &format!(
-            "network: {}, {} parameters, {} steps in {:.1} min ({} this run), final loss {}; {}\n",
-            m.spec.net.describe(),
-            m.denoiser.net.net.num_params(),
-            m.steps,
-            m.seconds / 60.0,
-            m.steps_now,
-            fmt_num(last),
-            m.dir.display()
-        );
+        s += &match &m.training {
+            Some(t) => format!(
+                "network: {}, {} parameters, {} steps in {:.1} min ({} this run), final loss {}; {}\n",
+                m.network,
+                m.parameters,
+                t.steps,
+                t.seconds / 60.0,
+                t.steps_now,
+                fmt_num(t.losses.last().map_or(f64::NAN, |p| p.loss)),
+                m.dir.display()
+            ),
+            None => format!(
+                "network: {} (pretrained), {} parameters; {}\n",
+                m.network,
+                m.parameters,
+                m.dir.display()
+            ),
+        };
     }
     for g in gaps {
         let ((sigma, best), first, last) = agreement(g);
@@ -170,16 +177,21 @@ pub fn summary(model: Option<&Model>, gaps: &[Gaps]) -> String {
 pub fn provenance(model: Option<&Model>) -> serde_json::Value {
     match model {
         None => serde_json::Value::Null,
-        Some(m) => json!({
-            "dir": m.dir,
-            "defined_by": m.defined_by,
-            "spec": m.spec,
-            "parameters": m.denoiser.net.net.num_params(),
-            "data": m.data,
-            "steps": m.steps,
-            "steps_this_run": m.steps_now,
-            "train_seconds": m.seconds,
-            "final_loss": m.losses.last().map(|p| p.loss),
-        }),
+        Some(m) => {
+            let t = m.training.as_ref();
+            json!({
+                "dir": m.dir,
+                "defined_by": m.defined_by,
+                "network": m.network,
+                "pretrained": t.is_none(),
+                "spec": t.map(|t| &t.spec),
+                "parameters": m.parameters,
+                "data": m.data,
+                "steps": t.map(|t| t.steps),
+                "steps_this_run": t.map(|t| t.steps_now),
+                "train_seconds": t.map(|t| t.seconds),
+                "final_loss": t.and_then(|t| t.losses.last().map(|p| p.loss)),
+            })
+        }
     }
 }

@@ -1,9 +1,10 @@
 //! The rules of a learned denoiser: `[net]` and `[train]` define a network
 //! together, and a data set with the learned denoiser needs a network from
-//! somewhere (this file, `denoiser.model` or `denoiser.checkpoint`).
+//! somewhere (this file, `denoiser.model`, `denoiser.checkpoint` or
+//! `[pretrained]`), and from one place only.
 
 use super::keys::bad;
-use crate::config::{Config, ConfigError, DenoiserKind};
+use crate::config::{Config, ConfigError, DenoiserKind, PretrainedConfig};
 
 pub(super) fn check(config: &Config) -> Result<(), ConfigError> {
     match (&config.net, &config.train) {
@@ -30,19 +31,29 @@ pub(super) fn check(config: &Config) -> Result<(), ConfigError> {
         }
         (None, None) => {}
     }
+    if let Some(p) = &config.pretrained {
+        check_pretrained(config, p)?;
+    }
     let learned = config
         .data
         .iter()
         .position(|d| d.denoiser_kind(&config.denoiser) == DenoiserKind::Learned);
     let has_model = config.train.is_some()
         || config.denoiser.model.is_some()
-        || config.denoiser.checkpoint.is_some();
+        || config.denoiser.checkpoint.is_some()
+        || config.pretrained.is_some();
     if let Some(i) = learned
         && !has_model
     {
         return Err(bad(
             format!("data[{i}]"),
-            "uses the learned denoiser, but nothing names a network: add [net] and [train], denoiser.model = \"experiments/train-....toml\" or denoiser.checkpoint = \"DIR\"",
+            "uses the learned denoiser, but nothing names a network: add [net] and [train], denoiser.model = \"experiments/train-....toml\", denoiser.checkpoint = \"DIR\" or [pretrained]",
+        ));
+    }
+    if learned.is_none() && config.pretrained.is_some() {
+        return Err(bad(
+            "pretrained",
+            "no data set uses the learned denoiser (set denoiser.kind = \"learned\")",
         ));
     }
     if learned.is_none()
@@ -51,6 +62,56 @@ pub(super) fn check(config: &Config) -> Result<(), ConfigError> {
         return Err(bad(
             "denoiser.model/checkpoint",
             "no data set uses the learned denoiser (set denoiser.kind = \"learned\")",
+        ));
+    }
+    Ok(())
+}
+
+fn check_pretrained(config: &Config, p: &PretrainedConfig) -> Result<(), ConfigError> {
+    let elsewhere = if config.net.is_some() || config.train.is_some() {
+        Some("this file's [net] and [train]")
+    } else if config.denoiser.model.is_some() {
+        Some("denoiser.model")
+    } else if config.denoiser.checkpoint.is_some() {
+        Some("denoiser.checkpoint")
+    } else {
+        None
+    };
+    if let Some(other) = elsewhere {
+        return Err(bad(
+            "pretrained",
+            format!("the network is already named by {other}; remove one"),
+        ));
+    }
+    match (&p.preset, &p.network) {
+        (Some(_), Some(_)) => {
+            return Err(bad(
+                "pretrained.network",
+                "given with pretrained.preset; keep one",
+            ));
+        }
+        (None, None) => {
+            return Err(bad(
+                "pretrained",
+                "needs preset = \"cifar10\" or \"celeba\", or a [pretrained.network] table (the reference config's model section)",
+            ));
+        }
+        _ => {}
+    }
+    let s = &p.schedule;
+    if !(s.beta_start > 0.0 && s.beta_start <= s.beta_end && s.beta_end < 1.0) {
+        return Err(bad(
+            "pretrained.schedule",
+            format!(
+                "needs 0 < beta_start <= beta_end < 1, got {} and {}",
+                s.beta_start, s.beta_end
+            ),
+        ));
+    }
+    if s.timesteps < 2 {
+        return Err(bad(
+            "pretrained.schedule.timesteps",
+            format!("needs at least 2, got {}", s.timesteps),
         ));
     }
     Ok(())

@@ -473,17 +473,19 @@ fn projection_rows(p: &ProjectionResult) -> Vec<KeyNumber> {
 /// The network's final loss, and where the learned and optimal denoisers agree best.
 fn learned_rows(model: Option<&Model>, gaps: &[Gaps]) -> Vec<KeyNumber> {
     let mut rows = Vec::new();
-    if let Some(m) = model {
-        let last = m.losses.last().map_or(f64::NAN, |p| p.loss);
+    if let Some(m) = model
+        && let Some(t) = &m.training
+    {
+        let last = t.losses.last().map_or(f64::NAN, |p| p.loss);
         rows.push(
             KeyNumber::new(
                 "final training loss",
-                format!("{} / {} steps", m.data, m.steps),
+                format!("{} / {} steps", m.data, t.steps),
                 last,
                 "—".into(),
                 "EDM loss, mean per element",
             )
-            .with_text(format!("{} ({:.1} min)", fmt_num(last), m.seconds / 60.0)),
+            .with_text(format!("{} ({:.1} min)", fmt_num(last), t.seconds / 60.0)),
         );
     }
     for g in gaps {

@@ -1,0 +1,71 @@
+//! `[pretrained]`: a network someone else trained, run from its weights
+//! file (the learned denoiser of the data sets with `denoiser.kind =
+//! "learned"`).
+
+use geotraj_denoise::pretrained::DdpmConfig;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PretrainedConfig {
+    pub architecture: Architecture,
+    /// The weights file: a torch.save checkpoint (.ckpt, .pt, .pth) or safetensors.
+    pub weights: PathBuf,
+    /// A published configuration of the architecture...
+    pub preset: Option<Preset>,
+    /// ...or its hyperparameters under the reference code's names.
+    pub network: Option<DdpmConfig>,
+    /// The key prefix of the network in the file, when it holds several.
+    pub prefix: Option<String>,
+    /// The discrete schedule the ε network was trained on: β linear from
+    /// beta_start to beta_end over timesteps (the DDIM code base's "linear").
+    #[serde(default)]
+    pub schedule: DiscreteSchedule,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Architecture {
+    /// The DDPM U-Net of the DDIM code base (ermongroup/ddim models/diffusion.py).
+    Ddpm,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Preset {
+    /// configs/cifar10.yml: ema_diffusion_cifar10_model.
+    Cifar10,
+    /// configs/celeba.yml: the 64 x 64 CelebA model.
+    Celeba,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DiscreteSchedule {
+    pub beta_start: f64,
+    pub beta_end: f64,
+    pub timesteps: usize,
+}
+
+impl Default for DiscreteSchedule {
+    fn default() -> Self {
+        DiscreteSchedule {
+            beta_start: 1e-4,
+            beta_end: 0.02,
+            timesteps: 1000,
+        }
+    }
+}
+
+impl PretrainedConfig {
+    /// The network's hyperparameters: the preset's or the table's.
+    pub fn network_config(&self) -> Option<DdpmConfig> {
+        match (&self.network, self.preset) {
+            (Some(n), _) => Some(n.clone()),
+            (None, Some(Preset::Cifar10)) => Some(DdpmConfig::cifar10()),
+            (None, Some(Preset::Celeba)) => Some(DdpmConfig::celeba()),
+            (None, None) => None,
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Pretrained networks through the workbench: the DDIM code base's tiny
+//! fixture U-Net (tests/fixtures/pretrained) as the learned denoiser of a
+//! run, beside the optimal one, and the errors a user meets.
+
+use crate::common::{numeric, parse_config, run_experiment, run_to};
+use geotraj::records::read_parquet;
+use std::path::{Path, PathBuf};
+use tempfile::tempdir;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/pretrained")
+        .join(name)
+}
+
+fn write_npy(path: &Path, shape: &[usize], values: &[f32]) {
+    let mut bytes = Vec::new();
+    geotraj::data::encode_npy_f32(&mut bytes, shape, values).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// 40 images of 3 x 8 x 8 in [-1, 1], as an .npy the data loader reads.
+fn images(dir: &Path) -> PathBuf {
+    let n = 40;
+    let values: Vec<f32> = (0..n * 192)
+        .map(|i| ((i * 7919 % 1000) as f32 / 500.0) - 1.0)
+        .collect();
+    let path = dir.join("images.npy");
+    write_npy(&path, &[n, 3, 8, 8], &values);
+    path
+}
+
+fn config(weights: &Path, data: &Path, batch: usize) -> String {
+    format!(
+        r#"
+name = "ddpm-tiny"
+seed = 3
+trajectories = 4
+batch_size = {batch}
+
+[[data]]
+name = "learned"
+kind = "npy"
+path = "{data}"
+denoiser = "learned"
+
+[[data]]
+name = "optimal"
+kind = "npy"
+path = "{data}"
+denoiser = "optimal"
+
+[pretrained]
+architecture = "ddpm"
+weights = "{weights}"
+network = {{ ch = 32, out_ch = 3, ch_mult = [1, 1], num_res_blocks = 1, attn_resolutions = [4], in_channels = 3, resolution = 8 }}
+
+[schedule]
+kind = "edm"
+sigma_min = 0.02
+sigma_max = 80.0
+end = "zero"
+
+[[sampler]]
+solver = "euler"
+steps = 5
+
+[measures]
+learned_vs_optimal = true
+"#,
+        data = data.display(),
+        weights = weights.display(),
+    )
+}
+
+#[test]
+fn a_pretrained_ddpm_samples_and_meets_the_optimal_denoiser() {
+    let tmp = tempdir().unwrap();
+    let data = images(tmp.path());
+    let weights = fixture("ddim-tiny.ckpt");
+    let out = run_to(tmp.path(), "one", &config(&weights, &data, 4));
+    let steps = read_parquet(&out.join("steps.parquet")).unwrap();
+    let dist = numeric(&steps, "dist_to_end");
+    assert!(!dist.is_empty() && dist.iter().all(|v| v.is_finite()));
+    let gaps = read_parquet(&out.join("learned-vs-optimal.parquet")).unwrap();
+    let x_gap = numeric(&gaps, "x_gap");
+    assert_eq!(x_gap.len(), 4 * 5);
+    // Same noise: the trajectories start together and part as the networks differ.
+    assert!(
+        x_gap[0] < 1e-6 && x_gap.iter().any(|&g| g > 1e-3),
+        "{x_gap:?}"
+    );
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let model = &run["model"];
+    assert_eq!(model["pretrained"], true, "{model}");
+    assert_eq!(model["parameters"], 285_667);
+    assert!(model["network"].as_str().unwrap().contains("DDPM U-Net"));
+    assert!(model["final_loss"].is_null());
+    // Another batch size gives the same tables, to f32 rounding: the
+    // network's convolutions sum in an order that depends on the batch.
+    let two = run_to(tmp.path(), "two", &config(&weights, &data, 1));
+    let again = numeric(
+        &read_parquet(&two.join("steps.parquet")).unwrap(),
+        "dist_to_end",
+    );
+    let worst = again
+        .iter()
+        .zip(&dist)
+        .map(|(a, b)| (a - b).abs() / b.abs().max(1e-3))
+        .fold(0.0, f64::max);
+    assert!(
+        worst < 1e-5,
+        "batch 1 vs 4: largest relative difference {worst:e}"
+    );
+    // The legacy f16 copy of the weights loads through the same path.
+    let legacy = run_to(
+        tmp.path(),
+        "legacy",
+        &config(&fixture("ddim-tiny-legacy.ckpt"), &data, 4),
+    );
+    assert!(legacy.join("steps.parquet").is_file());
+}
+
+#[test]
+fn pretrained_errors_name_the_key_and_the_file() {
+    let tmp = tempdir().unwrap();
+    let data = images(tmp.path());
+    let run = |text: String| {
+        let cfg = tmp.path().join("bad.toml");
+        std::fs::write(&cfg, text).unwrap();
+        run_experiment(&geotraj::workbench::execute::RunOptions {
+            config_path: cfg,
+            device: geotraj::workbench::context::device::DeviceChoice::Cpu,
+            quick: false,
+            out: Some(tmp.path().join("bad")),
+        })
+        .err()
+        .expect("the run fails")
+    };
+    let e = run(config(&tmp.path().join("none.ckpt"), &data, 4));
+    assert!(
+        e.contains("pretrained.weights") && e.contains("none.ckpt") && e.contains("README"),
+        "{e}"
+    );
+    // Weights of another shape than the config describes.
+    let wrong = config(&fixture("ddim-tiny.ckpt"), &data, 4)
+        .replace("ch_mult = [1, 1]", "ch_mult = [1, 2]");
+    let e = run(wrong);
+    assert!(
+        e.contains("do not match the DDPM U-Net") && e.contains("down.1.block.0.conv1.weight"),
+        "{e}"
+    );
+    // Not a checkpoint at all.
+    let e = run(config(&data, &data, 4));
+    assert!(
+        e.contains("pretrained.weights") && e.contains("images.npy"),
+        "{e}"
+    );
+    // Data of another size than the network.
+    let small = tmp.path().join("small.npy");
+    write_npy(&small, &[4, 3, 4, 4], &[0.0; 192]);
+    let e = run(config(&fixture("ddim-tiny.ckpt"), &small, 4));
+    assert!(
+        e.contains("48 values per item") && e.contains("takes 192"),
+        "{e}"
+    );
+
+    let base = config(&fixture("ddim-tiny.ckpt"), &data, 4);
+    let e = parse_config(&base.replace(
+        "architecture = \"ddpm\"",
+        "architecture = \"ddpm\"\npreset = \"cifar10\"",
+    ))
+    .unwrap_err();
+    assert!(
+        e.contains("pretrained.network") && e.contains("keep one"),
+        "{e}"
+    );
+    let no_net = base
+        .lines()
+        .filter(|l| !l.starts_with("network"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let e = parse_config(&no_net).unwrap_err();
+    assert!(e.contains("preset = \"cifar10\""), "{e}");
+    let e = parse_config(
+        &base
+            .replace("denoiser = \"learned\"", "denoiser = \"optimal\"")
+            .replace("learned_vs_optimal = true", ""),
+    )
+    .unwrap_err();
+    assert!(e.contains("no data set uses the learned denoiser"), "{e}");
+    let e = parse_config(&format!(
+        "{base}\n[pretrained.schedule]\nbeta_start = 0.0\nbeta_end = 0.02\ntimesteps = 1000\n"
+    ))
+    .unwrap_err();
+    assert!(e.contains("pretrained.schedule"), "{e}");
+    let e = parse_config(&base.replace("architecture = \"ddpm\"", "architecture = \"sd\""))
+        .unwrap_err();
+    assert!(
+        e.contains("pretrained.architecture") || e.contains("architecture"),
+        "{e}"
+    );
+}
