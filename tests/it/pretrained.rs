@@ -202,3 +202,21 @@ fn pretrained_errors_name_the_key_and_the_file() {
         "{e}"
     );
 }
+
+#[test]
+fn the_pretrained_experiments_plan_full_and_quick() {
+    use geotraj::workbench::plan::{Plan, RunKind};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/pretrained");
+    let files = geotraj::workbench::catalogue::experiment_files(&dir).unwrap();
+    assert_eq!(files.len(), 3, "{files:?}");
+    for f in &files {
+        for quick in [false, true] {
+            let plan = Plan::load(f, quick).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            assert!(plan.config.pretrained.is_some(), "{}", f.display());
+            if let RunKind::Sweep(cells) = &plan.kind {
+                // Six samplers at N = 5, 10, 20, 50; quick.steps keeps 5 and 10.
+                assert_eq!(cells.len(), if quick { 12 } else { 24 }, "{}", f.display());
+            }
+        }
+    }
+}

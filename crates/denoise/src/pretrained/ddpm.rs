@@ -193,6 +193,29 @@ impl DdpmUnet {
             message: format!("DDPM U-Net config: {message}"),
         })?;
         let mut l = Loader::new(weights, "conv_in.weight", prefix, device)?;
+        let mut net = Self::build(config, &mut l, device);
+        net.parameters = l.loaded();
+        l.finish("DDPM U-Net")?;
+        Ok(net)
+    }
+
+    /// The network `config` describes with seeded random weights (PyTorch's
+    /// scale): for benchmarks and smoke tests without a weights file.
+    pub fn random(config: &DdpmConfig, seed: u64, device: &Device) -> Result<Self, String> {
+        config.check()?;
+        let empty = Weights {
+            path: "(random weights)".into(),
+            format: "random",
+            tensors: Default::default(),
+            other: Vec::new(),
+        };
+        let mut l = Loader::random(&empty, seed, device);
+        let mut net = Self::build(config, &mut l, device);
+        net.parameters = l.loaded();
+        Ok(net)
+    }
+
+    fn build(config: &DdpmConfig, l: &mut Loader, device: &Device) -> Self {
         let c = config;
         let temb_ch = 4 * c.ch;
         let temb = [
@@ -210,7 +233,7 @@ impl DdpmUnet {
             let (mut blocks, mut attn) = (Vec::new(), Vec::new());
             for j in 0..c.num_res_blocks {
                 blocks.push(ResBlock::load(
-                    &mut l,
+                    l,
                     &format!("down.{i}.block.{j}"),
                     block_in,
                     out,
@@ -218,7 +241,7 @@ impl DdpmUnet {
                 ));
                 block_in = out;
                 if c.attn_resolutions.contains(&res) {
-                    attn.push(AttnBlock::load(&mut l, &format!("down.{i}.attn.{j}"), out));
+                    attn.push(AttnBlock::load(l, &format!("down.{i}.attn.{j}"), out));
                 }
                 skips.push(out);
             }
@@ -246,9 +269,9 @@ impl DdpmUnet {
             });
         }
         let mid = (
-            ResBlock::load(&mut l, "mid.block_1", block_in, block_in, temb_ch),
-            AttnBlock::load(&mut l, "mid.attn_1", block_in),
-            ResBlock::load(&mut l, "mid.block_2", block_in, block_in, temb_ch),
+            ResBlock::load(l, "mid.block_1", block_in, block_in, temb_ch),
+            AttnBlock::load(l, "mid.attn_1", block_in),
+            ResBlock::load(l, "mid.block_2", block_in, block_in, temb_ch),
         );
         let mut up: Vec<Option<Level>> = (0..levels).map(|_| None).collect();
         for i in (0..levels).rev() {
@@ -257,7 +280,7 @@ impl DdpmUnet {
             for j in 0..=c.num_res_blocks {
                 let skip = skips.pop().expect("one skip per block");
                 blocks.push(ResBlock::load(
-                    &mut l,
+                    l,
                     &format!("up.{i}.block.{j}"),
                     block_in + skip,
                     out,
@@ -265,7 +288,7 @@ impl DdpmUnet {
                 ));
                 block_in = out;
                 if c.attn_resolutions.contains(&res) {
-                    attn.push(AttnBlock::load(&mut l, &format!("up.{i}.attn.{j}"), out));
+                    attn.push(AttnBlock::load(l, &format!("up.{i}.attn.{j}"), out));
                 }
             }
             let resample = if i > 0 && c.resamp_with_conv {
@@ -284,9 +307,7 @@ impl DdpmUnet {
         }
         let norm_out = l.group_norm("norm_out", GROUPS, block_in, NORM_EPS);
         let conv_out = l.conv("conv_out", block_in, c.out_ch, 3, 1, 1);
-        let parameters = l.loaded();
-        l.finish("DDPM U-Net")?;
-        Ok(DdpmUnet {
+        DdpmUnet {
             config: config.clone(),
             temb,
             conv_in,
@@ -298,9 +319,9 @@ impl DdpmUnet {
                 .collect(),
             norm_out,
             conv_out,
-            parameters,
+            parameters: 0,
             device: device.clone(),
-        })
+        }
     }
 
     pub fn config(&self) -> &DdpmConfig {
@@ -367,6 +388,63 @@ impl DdpmUnet {
         let out = self.forward_images(x.reshape([b, c, r, r]), &vec![t; b]);
         out.reshape([b, d])
     }
+}
+
+/// Floating-point operations of one forward pass per image: 2 per
+/// multiply-add of the convolutions, linear layers and attention products
+/// (normalisations and activations, a few per value, are left out).
+pub fn flops_per_image(c: &DdpmConfig) -> u64 {
+    let mac = |i: usize, o: usize, k: usize, r: usize| 2 * (i * o * k * k * r * r) as u64;
+    let temb = 4 * c.ch;
+    let res_block = |i: usize, o: usize, r: usize| {
+        mac(i, o, 3, r)
+            + mac(o, o, 3, r)
+            + 2 * (temb * o) as u64
+            + if i != o { mac(i, o, 1, r) } else { 0 }
+    };
+    let attn = |ch: usize, r: usize| {
+        let n = (r * r) as u64;
+        4 * mac(ch, ch, 1, r) + 2 * 2 * n * n * ch as u64
+    };
+    let mut f = 2 * (c.ch * temb + temb * temb) as u64 + mac(c.in_channels, c.ch, 3, c.resolution);
+    let (mut r, mut block_in, mut skips) = (c.resolution, c.ch, vec![c.ch]);
+    for (i, &m) in c.ch_mult.iter().enumerate() {
+        let out = c.ch * m;
+        for _ in 0..c.num_res_blocks {
+            f += res_block(block_in, out, r);
+            block_in = out;
+            if c.attn_resolutions.contains(&r) {
+                f += attn(out, r);
+            }
+            skips.push(out);
+        }
+        if i + 1 < c.ch_mult.len() {
+            r /= 2;
+            if c.resamp_with_conv {
+                f += mac(out, out, 3, r);
+            }
+            skips.push(out);
+        }
+    }
+    f += 2 * res_block(block_in, block_in, r) + attn(block_in, r);
+    for i in (0..c.ch_mult.len()).rev() {
+        let out = c.ch * c.ch_mult[i];
+        for _ in 0..=c.num_res_blocks {
+            let skip = skips.pop().unwrap_or(0);
+            f += res_block(block_in + skip, out, r);
+            block_in = out;
+            if c.attn_resolutions.contains(&r) {
+                f += attn(out, r);
+            }
+        }
+        if i > 0 {
+            r *= 2;
+            if c.resamp_with_conv {
+                f += mac(out, out, 3, r);
+            }
+        }
+    }
+    f + mac(block_in, c.out_ch, 3, r)
 }
 
 /// The sinusoidal embedding of DDPM (Vaswani et al.'s, sin half first),

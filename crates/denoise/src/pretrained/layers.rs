@@ -108,9 +108,13 @@ pub fn attend(q: Tensor<3>, k: Tensor<3>, v: Tensor<3>) -> Tensor<3> {
 /// left over is collected and reported together.
 pub struct Loader<'w> {
     weights: &'w Weights,
+    /// Some(stream): no file; every tensor is drawn at random instead.
+    random: Option<geotraj_data::Stream>,
     prefix: String,
     device: Device,
     used: BTreeSet<String>,
+    /// Values drawn by a random loader.
+    drawn: usize,
     problems: Vec<String>,
 }
 
@@ -129,19 +133,37 @@ impl<'w> Loader<'w> {
         };
         Ok(Loader {
             weights,
+            random: None,
             prefix,
             device: device.clone(),
             used: BTreeSet::new(),
+            drawn: 0,
             problems: Vec::new(),
         })
     }
 
+    /// A loader that draws every tensor at random (seeded): weights of
+    /// PyTorch's scale for benchmarks and smoke tests without a file.
+    pub fn random(empty: &'w Weights, seed: u64, device: &Device) -> Self {
+        Loader {
+            weights: empty,
+            random: Some(geotraj_data::Stream::new(seed, 0)),
+            prefix: String::new(),
+            device: device.clone(),
+            used: BTreeSet::new(),
+            drawn: 0,
+            problems: Vec::new(),
+        }
+    }
+
     /// The number of values loaded so far.
     pub fn loaded(&self) -> usize {
-        self.used
+        let read: usize = self
+            .used
             .iter()
             .map(|k| self.weights.tensors[k].values.len())
-            .sum()
+            .sum();
+        read + self.drawn
     }
 
     /// The values of `name` if present with `shape`; otherwise zeros, and
@@ -149,6 +171,18 @@ impl<'w> Loader<'w> {
     fn values(&mut self, name: &str, shape: &[usize]) -> Vec<f32> {
         let key = format!("{}{name}", self.prefix);
         let n = shape.iter().product();
+        if let Some(rng) = &mut self.random {
+            self.drawn += n;
+            // Matrices N(0, 1/fan_in); norm scales 1; biases 0.
+            return match shape {
+                [_, rest @ ..] if !rest.is_empty() => {
+                    let scale = 1.0 / (rest.iter().product::<usize>() as f64).sqrt();
+                    (0..n).map(|_| (rng.normal() * scale) as f32).collect()
+                }
+                _ if name.ends_with(".weight") => vec![1.0; n],
+                _ => vec![0.0; n],
+            };
+        }
         match self.weights.tensors.get(&key) {
             Some(t) if t.shape == shape => {
                 self.used.insert(key);

@@ -11,7 +11,7 @@ mod layers;
 #[cfg(test)]
 mod tests;
 
-pub use ddpm::{DdpmConfig, DdpmUnet, timestep_embedding};
+pub use ddpm::{DdpmConfig, DdpmUnet, flops_per_image, timestep_embedding};
 pub use discrete::{AlphaTable, DiscreteEps, EpsNetwork};
 pub use error::PretrainedError;
 

@@ -288,3 +288,29 @@ fn timestep_embedding_is_ddpms() {
         assert!((f64::from(e[12 + k]) - (3.0 * f).cos()).abs() < 1e-6);
     }
 }
+
+#[test]
+fn parameter_and_flop_counts_match_torch() {
+    let text = std::fs::read_to_string(fixture("ddim-counts.json")).unwrap();
+    let counts: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for (name, config) in [
+        ("tiny", tiny_config()),
+        ("cifar10", DdpmConfig::cifar10()),
+        ("celeba", DdpmConfig::celeba()),
+    ] {
+        let want = &counts[name];
+        assert_eq!(
+            flops_per_image(&config),
+            want["flops_per_image"].as_u64().unwrap(),
+            "{name} FLOPs"
+        );
+        if name != "celeba" {
+            let net = DdpmUnet::random(&config, 0, &Device::flex()).unwrap();
+            assert_eq!(
+                net.parameters() as u64,
+                want["parameters"].as_u64().unwrap(),
+                "{name} parameters"
+            );
+        }
+    }
+}

@@ -100,6 +100,8 @@ pub struct QuickConfig {
     pub data_limit: Option<usize>,
     /// Training steps of a quick run's network (default 60).
     pub train_steps: Option<usize>,
+    /// A sweep's step counts in a quick run (default the sweep's own).
+    pub steps: Option<Vec<usize>>,
 }
 
 impl Config {

@@ -145,12 +145,7 @@ pub fn summary(model: Option<&Model>, gaps: &[Gaps]) -> String {
                 fmt_num(t.losses.last().map_or(f64::NAN, |p| p.loss)),
                 m.dir.display()
             ),
-            None => format!(
-                "network: {} (pretrained), {} parameters; {}\n",
-                m.network,
-                m.parameters,
-                m.dir.display()
-            ),
+            None => format!("network: {} (pretrained); {}\n", m.network, m.dir.display()),
         };
     }
     for g in gaps {

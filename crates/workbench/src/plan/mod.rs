@@ -58,11 +58,14 @@ impl Plan {
     }
 
     /// Checks every rule on the file as written (so errors name its keys),
-    /// then applies `[quick]` in a quick run, which changes nothing the
-    /// typed parts are built from.
+    /// then applies `[quick]` in a quick run; `quick.steps` changes a
+    /// sweep's cells, which are then built again.
     pub fn new(config: Config, quick: bool) -> Result<Plan, ConfigError> {
-        let kind = check(&config)?;
+        let mut kind = check(&config)?;
         let config = if quick { quick::shrink(config) } else { config };
+        if quick && config.quick.steps.is_some() && config.sweep.is_some() {
+            kind = check(&config)?;
+        }
         let plan = Plan {
             config,
             quick,

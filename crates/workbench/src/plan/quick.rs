@@ -1,5 +1,6 @@
 //! `--quick`: a small version of the experiment, from the file's `[quick]`
-//! table or its defaults (16 trajectories, 2,000 data rows, 60 training steps).
+//! table or its defaults (16 trajectories, 2,000 data rows, 60 training
+//! steps, a sweep's own step counts).
 
 use super::keys::bad;
 use crate::config::{Config, ConfigError, QuickConfig};
@@ -14,6 +15,11 @@ pub(super) fn check(q: &QuickConfig) -> Result<(), ConfigError> {
             return Err(bad(key, "must be at least 1"));
         }
     }
+    if let Some(steps) = &q.steps
+        && (steps.is_empty() || steps.contains(&0))
+    {
+        return Err(bad("quick.steps", "must list step counts of at least 1"));
+    }
     Ok(())
 }
 
@@ -23,6 +29,9 @@ pub(super) fn shrink(mut c: Config) -> Config {
     let limit = c.quick.data_limit.unwrap_or(2000);
     for d in &mut c.data {
         d.limit = Some(d.limit.map_or(limit, |l| l.min(limit)));
+    }
+    if let (Some(sweep), Some(steps)) = (&mut c.sweep, &c.quick.steps) {
+        sweep.steps = steps.clone();
     }
     if let Some(t) = &mut c.train {
         t.steps = t.steps.min(c.quick.train_steps.unwrap_or(60));

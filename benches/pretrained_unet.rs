@@ -1,0 +1,87 @@
+//! One forward pass of the DDPM CIFAR-10 U-Net (35.7M parameters, the DDIM
+//! code base's configs/cifar10.yml) with random weights, at batch 64 by
+//! default, beside a plain GEMM of the same FLOP count on the same device:
+//! the machine's matmul speed is the ceiling the network's convolutions
+//! could reach.
+//!
+//!     cargo bench --bench pretrained_unet
+//!     GEOTRAJ_BENCH_DEVICE=wgpu GEOTRAJ_BENCH_BATCH=64 cargo bench --bench pretrained_unet
+//!     scripts/bench_pretrained.sh   # this and the reference PyTorch model, same machine
+//!
+//! FLOPs: 2 per multiply-add of the convolutions, linear layers and
+//! attention products (`flops_per_image`, equal to torch's FlopCounterMode:
+//! 12.44 GFLOP per 32 x 32 image).
+
+use geotraj::data::normal_rows;
+use geotraj::denoise::pretrained::{DdpmConfig, DdpmUnet, flops_per_image};
+use geotraj::sampling::host::{download, upload};
+use geotraj::sampling::{Device, Tensor};
+use std::time::Instant;
+
+/// Median seconds of `f` over about 10 s (at least 3 runs), after a warm-up.
+fn time(mut f: impl FnMut()) -> f64 {
+    let start = Instant::now();
+    f();
+    let mut t = Vec::new();
+    while t.len() < 3 || (start.elapsed().as_secs_f64() < 10.0 && t.len() < 20) {
+        let s = Instant::now();
+        f();
+        t.push(s.elapsed().as_secs_f64());
+    }
+    t.sort_by(f64::total_cmp);
+    t[t.len() / 2]
+}
+
+fn device() -> (Device, String) {
+    match std::env::var("GEOTRAJ_BENCH_DEVICE").as_deref() {
+        Ok("wgpu") => {
+            let d = Device::wgpu_options().init().expect("a wgpu adapter");
+            let name = d
+                .identity()
+                .map_or("wgpu".into(), |i| format!("wgpu: {}", i.name));
+            (d, name)
+        }
+        _ => (
+            Device::flex(),
+            format!("cpu (flex, {} threads)", rayon::current_num_threads()),
+        ),
+    }
+}
+
+fn main() {
+    let batch: usize = std::env::var("GEOTRAJ_BENCH_BATCH")
+        .ok()
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(64);
+    let (device, name) = device();
+    let config = DdpmConfig::cifar10();
+    let net = DdpmUnet::random(&config, 0, &device).expect("the CIFAR-10 config is valid");
+    let flops = flops_per_image(&config) as f64 * batch as f64;
+    let d = config.dim();
+    let x = upload(&normal_rows(1, 0..batch, d), batch, d, &device);
+    let secs = time(|| {
+        let y = net.forward(x.clone(), 500.0);
+        download(y);
+    });
+    println!("device: {name}");
+    println!(
+        "DDPM CIFAR-10 U-Net, {} parameters, {:.2} GFLOP per image, batch {batch}: {:.3} s per forward, {:.1} images/s, {:.1} GFLOP/s",
+        net.parameters(),
+        flops_per_image(&config) as f64 / 1e9,
+        secs,
+        batch as f64 / secs,
+        flops / secs / 1e9
+    );
+    // A square GEMM of about the same FLOPs, for the device's matmul ceiling.
+    let n = ((flops / 2.0).cbrt() as usize).clamp(256, 4096);
+    let a: Tensor<2> = upload(&normal_rows(2, 0..n, n), n, n, &device);
+    let gemm = time(|| {
+        download(a.clone().matmul(a.clone()));
+    });
+    let gemm_flops = 2.0 * (n as f64).powi(3);
+    println!(
+        "GEMM {n} x {n} x {n}: {:.3} s, {:.1} GFLOP/s",
+        gemm,
+        gemm_flops / gemm / 1e9
+    );
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""The reference side of benches/pretrained_unet.rs: one forward pass of the
+DDIM code base's CIFAR-10 `Model` (ermongroup/ddim models/diffusion.py,
+configs/cifar10.yml) with random weights, in PyTorch on the CPU.
+
+    venv/bin/python scripts/bench/ddpm_torch.py --ddim /tmp/ddim --threads 2 --batch 64
+"""
+
+import argparse
+import importlib.util
+import statistics
+import time
+import types
+from pathlib import Path
+
+import torch
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--ddim", required=True, help="a checkout of ermongroup/ddim")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--batch", type=int, default=64)
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    spec = importlib.util.spec_from_file_location("ddim_diffusion", Path(args.ddim) / "models" / "diffusion.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    cfg = types.SimpleNamespace(
+        data=types.SimpleNamespace(image_size=32, channels=3),
+        model=types.SimpleNamespace(
+            type="simple", in_channels=3, out_ch=3, ch=128, ch_mult=[1, 2, 2, 2], num_res_blocks=2,
+            attn_resolutions=[16], dropout=0.1, resamp_with_conv=True,
+        ),
+        diffusion=types.SimpleNamespace(num_diffusion_timesteps=1000),
+    )
+    model = mod.Model(cfg).eval()
+    x = torch.randn(args.batch, 3, 32, 32)
+    t = torch.full((args.batch,), 500.0)
+    times = []
+    with torch.no_grad():
+        model(x, t)
+        start = time.perf_counter()
+        while len(times) < 3 or (time.perf_counter() - start < 10 and len(times) < 20):
+            s = time.perf_counter()
+            model(x, t)
+            times.append(time.perf_counter() - s)
+    secs = statistics.median(times)
+    flops = 12_443_713_536 * args.batch
+    print(
+        f"PyTorch {torch.__version__} CPU ({args.threads} threads), batch {args.batch}: {secs:.3f} s per forward, "
+        f"{args.batch / secs:.1f} images/s, {flops / secs / 1e9:.1f} GFLOP/s"
+    )
+
+
+if __name__ == "__main__":
+    main()
