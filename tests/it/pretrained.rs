@@ -220,3 +220,39 @@ fn the_pretrained_experiments_plan_full_and_quick() {
         }
     }
 }
+
+#[test]
+fn a_diffusers_unet_runs_from_its_folder() {
+    let tmp = tempdir().unwrap();
+    let data = images(tmp.path());
+    let weights = fixture("diffusers-ddpm/diffusion_pytorch_model.safetensors");
+    let text = config(&weights, &data, 4)
+        .replace(
+            "architecture = \"ddpm\"",
+            "architecture = \"ddpm\"\nlayout = \"diffusers\"",
+        )
+        .lines()
+        .filter(|l| !l.starts_with("network"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let out = run_to(tmp.path(), "diffusers", &text);
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["model"]["parameters"], 285_667);
+    // The DDIM layout's names are not in a diffusers file.
+    let wrong = text.replace(
+        "layout = \"diffusers\"",
+        "layout = \"ddim\"\npreset = \"cifar10\"",
+    );
+    let cfg = tmp.path().join("wrong.toml");
+    std::fs::write(&cfg, wrong).unwrap();
+    let e = run_experiment(&geotraj::workbench::execute::RunOptions {
+        config_path: cfg,
+        device: geotraj::workbench::context::device::DeviceChoice::Cpu,
+        quick: false,
+        out: Some(tmp.path().join("wrong")),
+    })
+    .err()
+    .unwrap();
+    assert!(e.contains("temb.dense.0.weight: missing"), "{e}");
+}

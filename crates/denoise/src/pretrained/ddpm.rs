@@ -1,7 +1,9 @@
 //! The DDPM U-Net of Ho et al. as the DDIM code base builds it
 //! (ermongroup/ddim models/diffusion.py `Model`): the network of the
-//! ema_diffusion_cifar10_model and celeba checkpoints. It predicts ε from
-//! (x_t, t) with t the discrete time step (fractional t allowed).
+//! ema_diffusion_cifar10_model and celeba checkpoints, and of diffusers'
+//! `UNet2DModel` in its DDPM configurations (google/ddpm-cifar10-32), whose
+//! keys names.rs maps. It predicts ε from (x_t, t) with t the discrete time
+//! step (fractional t allowed).
 
 use burn::tensor::{Device, Tensor, TensorData};
 use geotraj_data::weights::Weights;
@@ -9,13 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use super::error::PretrainedError;
 use super::layers::{Conv, Dense, GroupNorm, Loader, attend, avg_pool, silu, upsample};
-
-/// GroupNorm as the DDIM code base builds it.
-const GROUPS: usize = 32;
-const NORM_EPS: f64 = 1e-6;
+use super::names::{Layout, Names, Part};
 
 /// The `model:` section of the DDIM code base's YAML configs (plus the
-/// image size from `data:`), under the same names.
+/// image size from `data:`), under the same names; the fields after
+/// `resamp_with_conv` cover diffusers' variants and default to DDPM's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DdpmConfig {
@@ -29,10 +29,37 @@ pub struct DdpmConfig {
     pub resolution: usize,
     #[serde(default = "yes")]
     pub resamp_with_conv: bool,
+    /// GroupNorm groups and epsilon (DDPM: 32, 1e-6).
+    #[serde(default = "groups")]
+    pub norm_groups: usize,
+    #[serde(default = "norm_eps")]
+    pub norm_eps: f64,
+    /// Channels per attention head; None: one head (DDPM).
+    #[serde(default)]
+    pub attention_head_dim: Option<usize>,
+    /// Time embedding [cos, sin] instead of DDPM's [sin, cos].
+    #[serde(default)]
+    pub flip_sin_to_cos: bool,
+    /// Frequencies exp(−k ln(10⁴)/(half − freq_shift)); DDPM: 1.
+    #[serde(default = "one")]
+    pub freq_shift: usize,
+    /// 0: DDPM's pad of one row and column after, then a valid stride-2
+    /// convolution; 1: padding 1 on every side.
+    #[serde(default)]
+    pub downsample_padding: usize,
 }
 
 fn yes() -> bool {
     true
+}
+fn groups() -> usize {
+    32
+}
+fn norm_eps() -> f64 {
+    1e-6
+}
+fn one() -> usize {
+    1
 }
 
 impl DdpmConfig {
@@ -47,6 +74,12 @@ impl DdpmConfig {
             in_channels: 3,
             resolution: 32,
             resamp_with_conv: true,
+            norm_groups: groups(),
+            norm_eps: norm_eps(),
+            attention_head_dim: None,
+            flip_sin_to_cos: false,
+            freq_shift: 1,
+            downsample_padding: 0,
         }
     }
 
@@ -76,6 +109,35 @@ impl DdpmConfig {
                 levels - 1
             ));
         }
+        if self.downsample_padding > 1 {
+            return Err(format!(
+                "downsample_padding must be 0 or 1, got {}",
+                self.downsample_padding
+            ));
+        }
+        if self.ch < 2 || self.freq_shift >= self.ch / 2 {
+            return Err(format!(
+                "freq_shift {} must be below half of ch {}",
+                self.freq_shift, self.ch
+            ));
+        }
+        if !(self.norm_eps > 0.0 && self.norm_eps.is_finite()) {
+            return Err(format!("norm_eps must be positive, got {}", self.norm_eps));
+        }
+        for m in &self.ch_mult {
+            let c = self.ch * m;
+            if self.norm_groups == 0 || !c.is_multiple_of(self.norm_groups) {
+                return Err(format!(
+                    "{c} channels do not split into {} norm groups",
+                    self.norm_groups
+                ));
+            }
+            if let Some(h) = self.attention_head_dim
+                && (h == 0 || !c.is_multiple_of(h))
+            {
+                return Err(format!("{c} channels do not split into heads of {h}"));
+            }
+        }
         if self.in_channels == 0 || self.out_ch != self.in_channels {
             return Err(format!(
                 "out_ch {} must equal in_channels {} for an ε-prediction network",
@@ -95,16 +157,30 @@ struct ResBlock {
     shortcut: Option<Conv>,
 }
 
+/// What every block of one network shares when loading.
+struct Ctx<'a> {
+    names: &'a Names,
+    config: &'a DdpmConfig,
+    temb: usize,
+}
+
+impl Ctx<'_> {
+    fn norm(&self, l: &mut Loader, name: &str, c: usize) -> GroupNorm {
+        l.group_norm(name, self.config.norm_groups, c, self.config.norm_eps)
+    }
+}
+
 impl ResBlock {
-    fn load(l: &mut Loader, name: &str, i: usize, o: usize, temb: usize) -> Self {
+    fn load(l: &mut Loader, x: &Ctx, name: &str, i: usize, o: usize) -> Self {
+        let n = x.names;
         ResBlock {
-            norm1: l.group_norm(&format!("{name}.norm1"), GROUPS, i, NORM_EPS),
+            norm1: x.norm(l, &format!("{name}.norm1"), i),
             conv1: l.conv(&format!("{name}.conv1"), i, o, 3, 1, 1),
-            temb_proj: l.dense(&format!("{name}.temb_proj"), temb, o),
-            norm2: l.group_norm(&format!("{name}.norm2"), GROUPS, o, NORM_EPS),
+            temb_proj: l.dense(&format!("{name}.{}", n.temb_proj()), x.temb, o),
+            norm2: x.norm(l, &format!("{name}.norm2"), o),
             conv2: l.conv(&format!("{name}.conv2"), o, o, 3, 1, 1),
-            // The pretrained configs never set conv_shortcut: a 1x1 "nin" shortcut.
-            shortcut: (i != o).then(|| l.conv(&format!("{name}.nin_shortcut"), i, o, 1, 1, 0)),
+            // The pretrained configs never set conv_shortcut: a 1x1 shortcut.
+            shortcut: (i != o).then(|| l.conv(&format!("{name}.{}", n.shortcut()), i, o, 1, 1, 0)),
         }
     }
 
@@ -127,18 +203,31 @@ struct AttnBlock {
     k: Conv,
     v: Conv,
     proj_out: Conv,
+    heads: usize,
 }
 
 impl AttnBlock {
-    fn load(l: &mut Loader, name: &str, c: usize) -> Self {
-        let mut one = |part: &str| l.conv(&format!("{name}.{part}"), c, c, 1, 1, 0);
-        let (q, k, v, proj_out) = (one("q"), one("k"), one("v"), one("proj_out"));
+    fn load(l: &mut Loader, x: &Ctx, name: &str, c: usize) -> Self {
+        let n = x.names;
+        // diffusers before its attention rewrite named the projections differently.
+        let deprecated = n.layout == Layout::Diffusers
+            && !l.has(&format!("{name}.{}.weight", n.attn_part(Part::Q, false)))
+            && l.has(&format!("{name}.{}.weight", n.attn_part(Part::Q, true)));
+        let mut one = |part: Part| {
+            let key = format!("{name}.{}", n.attn_part(part, deprecated));
+            match n.layout {
+                Layout::Ddim => l.conv(&key, c, c, 1, 1, 0),
+                Layout::Diffusers => l.conv1x1_from_dense(&key, c, c),
+            }
+        };
+        let (q, k, v, proj_out) = (one(Part::Q), one(Part::K), one(Part::V), one(Part::Out));
         AttnBlock {
-            norm: l.group_norm(&format!("{name}.norm"), GROUPS, c, NORM_EPS),
+            norm: x.norm(l, &format!("{name}.{}", n.attn_norm()), c),
             q,
             k,
             v,
             proj_out,
+            heads: x.config.attention_head_dim.map_or(1, |h| c / h),
         }
     }
 
@@ -150,6 +239,7 @@ impl AttnBlock {
             flat(self.q.forward(n.clone())),
             flat(self.k.forward(n.clone())),
             flat(self.v.forward(n)),
+            self.heads,
         );
         x + self.proj_out.forward(out.reshape([b, c, h, w]))
     }
@@ -179,11 +269,12 @@ pub struct DdpmUnet {
 }
 
 impl DdpmUnet {
-    /// Builds the network `config` describes from `weights` (keys of the
-    /// DDIM code base, found under `prefix`, or under whatever prefix
-    /// precedes "conv_in.weight").
+    /// Builds the network `config` describes from `weights` (keys in
+    /// `layout`, found under `prefix`, or under whatever prefix precedes
+    /// "conv_in.weight").
     pub fn load(
         config: &DdpmConfig,
+        layout: Layout,
         weights: &Weights,
         prefix: Option<&str>,
         device: &Device,
@@ -193,7 +284,7 @@ impl DdpmUnet {
             message: format!("DDPM U-Net config: {message}"),
         })?;
         let mut l = Loader::new(weights, "conv_in.weight", prefix, device)?;
-        let mut net = Self::build(config, &mut l, device);
+        let mut net = Self::build(config, layout, &mut l, device);
         net.parameters = l.loaded();
         l.finish("DDPM U-Net")?;
         Ok(net)
@@ -210,20 +301,25 @@ impl DdpmUnet {
             other: Vec::new(),
         };
         let mut l = Loader::random(&empty, seed, device);
-        let mut net = Self::build(config, &mut l, device);
+        let mut net = Self::build(config, Layout::Ddim, &mut l, device);
         net.parameters = l.loaded();
         Ok(net)
     }
 
-    fn build(config: &DdpmConfig, l: &mut Loader, device: &Device) -> Self {
+    fn build(config: &DdpmConfig, layout: Layout, l: &mut Loader, device: &Device) -> Self {
         let c = config;
-        let temb_ch = 4 * c.ch;
+        let levels = c.ch_mult.len();
+        let names = Names { layout, levels };
+        let x = Ctx {
+            names: &names,
+            config: c,
+            temb: 4 * c.ch,
+        };
         let temb = [
-            l.dense("temb.dense.0", c.ch, temb_ch),
-            l.dense("temb.dense.1", temb_ch, temb_ch),
+            l.dense(&names.temb(0), c.ch, x.temb),
+            l.dense(&names.temb(1), x.temb, x.temb),
         ];
         let conv_in = l.conv("conv_in", c.in_channels, c.ch, 3, 1, 1);
-        let levels = c.ch_mult.len();
         let mut res = c.resolution;
         let mut block_in = c.ch;
         let mut down = Vec::new();
@@ -234,44 +330,40 @@ impl DdpmUnet {
             for j in 0..c.num_res_blocks {
                 blocks.push(ResBlock::load(
                     l,
-                    &format!("down.{i}.block.{j}"),
+                    &x,
+                    &names.down_block(i, j),
                     block_in,
                     out,
-                    temb_ch,
                 ));
                 block_in = out;
                 if c.attn_resolutions.contains(&res) {
-                    attn.push(AttnBlock::load(l, &format!("down.{i}.attn.{j}"), out));
+                    attn.push(AttnBlock::load(l, &x, &names.down_attn(i, j), out));
                 }
                 skips.push(out);
             }
-            let resample = (i + 1 < levels).then(|| {
+            let mut resample = None;
+            if i + 1 < levels {
                 res /= 2;
                 skips.push(out);
                 if c.resamp_with_conv {
-                    // Padded (0, 1) on the right and bottom by hand, then a valid stride-2 conv.
-                    Some(l.conv_padded(
-                        &format!("down.{i}.downsample.conv"),
-                        out,
-                        out,
-                        3,
-                        2,
-                        [(0, 1), (0, 1)],
-                    ))
-                } else {
-                    None
+                    // DDPM pads one row and column after, then convolves without padding.
+                    let pad = match c.downsample_padding {
+                        0 => [(0, 1), (0, 1)],
+                        _ => [(1, 1), (1, 1)],
+                    };
+                    resample = Some(l.conv_padded(&names.downsample(i), out, out, 3, 2, pad));
                 }
-            });
+            }
             down.push(Level {
                 blocks,
                 attn,
-                resample: resample.flatten(),
+                resample,
             });
         }
         let mid = (
-            ResBlock::load(l, "mid.block_1", block_in, block_in, temb_ch),
-            AttnBlock::load(l, "mid.attn_1", block_in),
-            ResBlock::load(l, "mid.block_2", block_in, block_in, temb_ch),
+            ResBlock::load(l, &x, &names.mid_block(0), block_in, block_in),
+            AttnBlock::load(l, &x, names.mid_attn(), block_in),
+            ResBlock::load(l, &x, &names.mid_block(1), block_in, block_in),
         );
         let mut up: Vec<Option<Level>> = (0..levels).map(|_| None).collect();
         for i in (0..levels).rev() {
@@ -281,18 +373,18 @@ impl DdpmUnet {
                 let skip = skips.pop().expect("one skip per block");
                 blocks.push(ResBlock::load(
                     l,
-                    &format!("up.{i}.block.{j}"),
+                    &x,
+                    &names.up_block(i, j),
                     block_in + skip,
                     out,
-                    temb_ch,
                 ));
                 block_in = out;
                 if c.attn_resolutions.contains(&res) {
-                    attn.push(AttnBlock::load(l, &format!("up.{i}.attn.{j}"), out));
+                    attn.push(AttnBlock::load(l, &x, &names.up_attn(i, j), out));
                 }
             }
             let resample = if i > 0 && c.resamp_with_conv {
-                Some(l.conv(&format!("up.{i}.upsample.conv"), out, out, 3, 1, 1))
+                Some(l.conv(&names.upsample(i), out, out, 3, 1, 1))
             } else {
                 None
             };
@@ -305,7 +397,7 @@ impl DdpmUnet {
                 resample,
             });
         }
-        let norm_out = l.group_norm("norm_out", GROUPS, block_in, NORM_EPS);
+        let norm_out = x.norm(l, names.norm_out(), block_in);
         let conv_out = l.conv("conv_out", block_in, c.out_ch, 3, 1, 1);
         DdpmUnet {
             config: config.clone(),
@@ -338,7 +430,8 @@ impl DdpmUnet {
 
     /// ε(x, t) for images (B, C, H, W) and one time step per image.
     pub fn forward_images(&self, x: Tensor<4>, t: &[f64]) -> Tensor<4> {
-        let emb = timestep_embedding(t, self.config.ch, &x.device());
+        let c = &self.config;
+        let emb = timestep_embedding(t, c.ch, c.flip_sin_to_cos, c.freq_shift, &x.device());
         let temb = self.temb[1].forward(silu(self.temb[0].forward(emb)));
         let mut hs = vec![self.conv_in.forward(x)];
         let levels = self.down.len();
@@ -447,18 +540,32 @@ pub fn flops_per_image(c: &DdpmConfig) -> u64 {
     f + mac(block_in, c.out_ch, 3, r)
 }
 
-/// The sinusoidal embedding of DDPM (Vaswani et al.'s, sin half first),
-/// computed as the reference does in f32: frequencies exp(-k ln(10⁴)/(h−1))
-/// and their products with t rounded to f32 before sin and cos.
-pub fn timestep_embedding(t: &[f64], dim: usize, device: &Device) -> Tensor<2> {
+/// The sinusoidal embedding of DDPM (Vaswani et al.'s; [sin, cos], or
+/// [cos, sin] flipped), computed as the reference does in f32: frequencies
+/// exp(−k ln(10⁴)/(h − shift)) and their products with t rounded to f32
+/// before sin and cos.
+pub fn timestep_embedding(
+    t: &[f64],
+    dim: usize,
+    flip: bool,
+    shift: usize,
+    device: &Device,
+) -> Tensor<2> {
     let half = dim / 2;
-    let scale = -((10000f64).ln() / (half as f64 - 1.0)) as f32;
+    let scale = -((10000f64).ln() / (half as f64 - shift as f64)) as f32;
     let freqs: Vec<f32> = (0..half).map(|k| (k as f32 * scale).exp()).collect();
     let mut rows = Vec::with_capacity(t.len() * dim);
     for &ti in t {
         let args: Vec<f32> = freqs.iter().map(|f| ti as f32 * f).collect();
-        rows.extend(args.iter().map(|a| (*a as f64).sin() as f32));
-        rows.extend(args.iter().map(|a| (*a as f64).cos() as f32));
+        let sin = args.iter().map(|a| (*a as f64).sin() as f32);
+        let cos = args.iter().map(|a| (*a as f64).cos() as f32);
+        if flip {
+            rows.extend(cos);
+            rows.extend(sin);
+        } else {
+            rows.extend(sin);
+            rows.extend(cos);
+        }
         if dim % 2 == 1 {
             rows.push(0.0);
         }

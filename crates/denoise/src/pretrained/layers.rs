@@ -92,15 +92,19 @@ pub fn avg_pool(x: Tensor<4>) -> Tensor<4> {
         .reshape([b, c, h / 2, w / 2])
 }
 
-/// Single-head dot-product attention over pixels: q, k, v as (B, C, N).
-pub fn attend(q: Tensor<3>, k: Tensor<3>, v: Tensor<3>) -> Tensor<3> {
-    let c = q.dims()[1];
+/// Dot-product attention over pixels: q, k, v as (B, C, N), the channels
+/// split into `heads` consecutive groups, each scaled by its size^-1/2.
+pub fn attend(q: Tensor<3>, k: Tensor<3>, v: Tensor<3>, heads: usize) -> Tensor<3> {
+    let [b, c, n] = q.dims();
+    let split = |t: Tensor<3>| t.reshape([b * heads, c / heads, n]);
+    let (q, k, v) = (split(q), split(k), split(v));
     let scores = q
         .swap_dims(1, 2)
         .matmul(k)
-        .mul_scalar((c as f64).powf(-0.5));
-    // (B, N_q, N_k) softmax over keys, then values: (B, C, N_q).
+        .mul_scalar(((c / heads) as f64).powf(-0.5));
+    // (B·h, N_q, N_k) softmax over keys, then values: (B·h, C/h, N_q).
     v.matmul(softmax(scores, 2).swap_dims(1, 2))
+        .reshape([b, c, n])
 }
 
 /// Fills layers from a weights file: every key the architecture asks for
@@ -243,6 +247,27 @@ impl<'w> Loader<'w> {
             weight: self.tensor(&format!("{name}.weight"), [o, i]).transpose(),
             bias: Some(self.tensor(&format!("{name}.bias"), [o])),
         }
+    }
+
+    /// A linear layer's weights (O, I) as a 1x1 convolution (diffusers'
+    /// attention projections, which the DDIM code holds as convolutions).
+    pub fn conv1x1_from_dense(&mut self, name: &str, i: usize, o: usize) -> Conv {
+        Conv {
+            weight: self
+                .tensor(&format!("{name}.weight"), [o, i])
+                .reshape([o, i, 1, 1]),
+            bias: Some(self.tensor(&format!("{name}.bias"), [o])),
+            options: ConvOptions::new([1, 1], [0, 0], [1, 1], 1),
+        }
+    }
+
+    /// Whether the file holds `name` under the prefix.
+    pub fn has(&self, name: &str) -> bool {
+        self.random.is_none()
+            && self
+                .weights
+                .tensors
+                .contains_key(&format!("{}{name}", self.prefix))
     }
 
     pub fn group_norm(&mut self, name: &str, groups: usize, c: usize, eps: f64) -> GroupNorm {

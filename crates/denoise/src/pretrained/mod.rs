@@ -4,16 +4,20 @@
 //! `geotraj_data::weights`, and wrapped as σ-denoisers.
 
 mod ddpm;
+mod diffusers_config;
 mod discrete;
 mod error;
 mod layers;
+mod names;
 
 #[cfg(test)]
 mod tests;
 
 pub use ddpm::{DdpmConfig, DdpmUnet, flops_per_image, timestep_embedding};
+pub use diffusers_config::ddpm_config_from_diffusers;
 pub use discrete::{AlphaTable, DiscreteEps, EpsNetwork};
 pub use error::PretrainedError;
+pub use names::Layout;
 
 use geotraj_sampling::{Device, Tensor};
 

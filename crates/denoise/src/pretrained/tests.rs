@@ -44,6 +44,7 @@ fn tiny_config() -> DdpmConfig {
         in_channels: n("in_channels"),
         resolution: v["data"]["image_size"].as_u64().unwrap() as usize,
         resamp_with_conv: m["resamp_with_conv"].as_bool().unwrap(),
+        ..DdpmConfig::cifar10()
     }
 }
 
@@ -62,7 +63,7 @@ fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
 fn tiny_unet(device: &Device) -> DdpmUnet {
     let w = read_weights(&fixture("ddim-tiny.ckpt")).unwrap();
     assert_eq!(w.format, "torch zip");
-    DdpmUnet::load(&tiny_config(), &w, None, device).unwrap()
+    DdpmUnet::load(&tiny_config(), Layout::Ddim, &w, None, device).unwrap()
 }
 
 #[test]
@@ -175,7 +176,7 @@ fn legacy_f16_checkpoint_holds_the_same_weights() {
     }
     // The f16 network runs and stays close to the f32 one.
     let device = Device::flex();
-    let net = DdpmUnet::load(&tiny_config(), &legacy, None, &device).unwrap();
+    let net = DdpmUnet::load(&tiny_config(), Layout::Ddim, &legacy, None, &device).unwrap();
     let (xs, x) = array("x");
     let (_, want) = array("eps");
     let got: Vec<f32> = net
@@ -194,7 +195,7 @@ fn mismatched_configs_and_files_are_refused_with_the_keys() {
         ch_mult: vec![1, 2],
         ..tiny_config()
     };
-    let e = DdpmUnet::load(&wrong, &w, None, &device)
+    let e = DdpmUnet::load(&wrong, Layout::Ddim, &w, None, &device)
         .err()
         .unwrap()
         .to_string();
@@ -207,7 +208,7 @@ fn mismatched_configs_and_files_are_refused_with_the_keys() {
         attn_resolutions: vec![],
         ..tiny_config()
     };
-    let e = DdpmUnet::load(&fewer, &w, None, &device)
+    let e = DdpmUnet::load(&fewer, Layout::Ddim, &w, None, &device)
         .err()
         .unwrap()
         .to_string();
@@ -219,7 +220,7 @@ fn mismatched_configs_and_files_are_refused_with_the_keys() {
         resolution: 7,
         ..tiny_config()
     };
-    let e = DdpmUnet::load(&bad, &w, None, &device)
+    let e = DdpmUnet::load(&bad, Layout::Ddim, &w, None, &device)
         .err()
         .unwrap()
         .to_string();
@@ -239,10 +240,17 @@ fn mismatched_configs_and_files_are_refused_with_the_keys() {
             .collect(),
         other: vec![],
     };
-    let net = DdpmUnet::load(&tiny_config(), &nest(&["module."]), None, &device).unwrap();
+    let net = DdpmUnet::load(
+        &tiny_config(),
+        Layout::Ddim,
+        &nest(&["module."]),
+        None,
+        &device,
+    )
+    .unwrap();
     assert_eq!(net.parameters(), 285_667);
     let two = nest(&["model.", "ema."]);
-    let e = DdpmUnet::load(&tiny_config(), &two, None, &device)
+    let e = DdpmUnet::load(&tiny_config(), Layout::Ddim, &two, None, &device)
         .err()
         .unwrap()
         .to_string();
@@ -250,7 +258,7 @@ fn mismatched_configs_and_files_are_refused_with_the_keys() {
         e.contains("several networks") && e.contains("\"ema.\""),
         "{e}"
     );
-    assert!(DdpmUnet::load(&tiny_config(), &two, Some("ema."), &device).is_ok());
+    assert!(DdpmUnet::load(&tiny_config(), Layout::Ddim, &two, Some("ema."), &device).is_ok());
     let other = Weights {
         path: "x.safetensors".into(),
         format: "safetensors",
@@ -265,7 +273,7 @@ fn mismatched_configs_and_files_are_refused_with_the_keys() {
         .into(),
         other: vec![],
     };
-    let e = DdpmUnet::load(&tiny_config(), &other, None, &device)
+    let e = DdpmUnet::load(&tiny_config(), Layout::Ddim, &other, None, &device)
         .err()
         .unwrap()
         .to_string();
@@ -273,8 +281,25 @@ fn mismatched_configs_and_files_are_refused_with_the_keys() {
 }
 
 #[test]
+fn timestep_embedding_flips_and_shifts_as_diffusers() {
+    let device = Device::flex();
+    let e = |flip, shift| -> Vec<f32> {
+        timestep_embedding(&[5.0], 4, flip, shift, &device)
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap()
+    };
+    // Half 2: shift 1 gives frequencies 1 and 1e-4; shift 0 gives 1 and 1e-2.
+    let (a, b) = (e(false, 1), e(true, 0));
+    assert!((a[1] - (5e-4f64).sin() as f32).abs() < 1e-7);
+    assert!(
+        (b[0] - 5f64.cos() as f32).abs() < 1e-6 && (b[3] - (0.05f64).sin() as f32).abs() < 1e-6
+    );
+}
+
+#[test]
 fn timestep_embedding_is_ddpms() {
-    let e: Vec<f32> = timestep_embedding(&[0.0, 3.0], 8, &Device::flex())
+    let e: Vec<f32> = timestep_embedding(&[0.0, 3.0], 8, false, 1, &Device::flex())
         .into_data()
         .try_into_vec::<f32>()
         .unwrap();
@@ -313,4 +338,100 @@ fn parameter_and_flop_counts_match_torch() {
             );
         }
     }
+}
+
+fn diffusers_unet(name: &str, rename: bool, device: &Device) -> DdpmUnet {
+    let dir = fixture(name);
+    let config =
+        ddpm_config_from_diffusers(&std::fs::read_to_string(dir.join("config.json")).unwrap())
+            .unwrap();
+    let mut w = read_weights(&dir.join("diffusion_pytorch_model.safetensors")).unwrap();
+    assert_eq!(w.format, "safetensors");
+    if rename {
+        // The attention names of checkpoints saved before diffusers 0.15.
+        let old = [
+            ("to_q", "query"),
+            ("to_k", "key"),
+            ("to_v", "value"),
+            ("to_out.0", "proj_attn"),
+        ];
+        w.tensors = std::mem::take(&mut w.tensors)
+            .into_iter()
+            .map(|(mut k, t)| {
+                for (new, dep) in old {
+                    k = k.replace(&format!(".{new}."), &format!(".{dep}."));
+                }
+                (k, t)
+            })
+            .collect();
+        assert!(w.tensors.keys().any(|k| k.contains(".query.")));
+    }
+    DdpmUnet::load(&config, Layout::Diffusers, &w, None, device).unwrap()
+}
+
+#[test]
+fn diffusers_unet2d_models_match_the_reference() {
+    let device = Device::flex();
+    let io = fixture("diffusers-io.npz");
+    let (xs, x) = read_npz_f32(&io, Some("x")).unwrap();
+    let (_, t) = read_npz_f32(&io, Some("t")).unwrap();
+    let t: Vec<f64> = t.iter().map(|&v| f64::from(v)).collect();
+    for (name, rename) in [
+        ("diffusers-ddpm", false),
+        ("diffusers-ddpm", true),
+        ("diffusers-variant", false),
+    ] {
+        let net = diffusers_unet(name, rename, &device);
+        let (_, want) = read_npz_f32(&io, Some(&name.replace('-', "_"))).unwrap();
+        let got = net
+            .forward_images(tensor(&xs, x.clone(), &device), &t)
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap();
+        let err = max_abs_diff(&got, &want);
+        eprintln!("{name} (old attention names: {rename}): max |out - reference| = {err:e}");
+        assert!(err < 2e-5, "{name}: max |out - reference| = {err}");
+    }
+}
+
+#[test]
+fn diffusers_configs_outside_the_ddpm_family_are_refused_by_key() {
+    let text = std::fs::read_to_string(fixture("diffusers-ddpm/config.json")).unwrap();
+    let c = ddpm_config_from_diffusers(&text).unwrap();
+    assert_eq!(
+        (c.ch, c.ch_mult.as_slice(), c.attn_resolutions.as_slice()),
+        (32, &[1, 1][..], &[4][..])
+    );
+    assert_eq!(
+        (c.attention_head_dim, c.flip_sin_to_cos, c.freq_shift),
+        (None, false, 1)
+    );
+    let edit = |from: &str, to: &str| {
+        assert!(text.contains(from), "{from}");
+        ddpm_config_from_diffusers(&text.replace(from, to)).unwrap_err()
+    };
+    let e = edit("\"act_fn\": \"silu\"", "\"act_fn\": \"gelu\"");
+    assert!(e.contains("act_fn = \"gelu\" is not supported"), "{e}");
+    let e = edit(
+        "\"class_embed_type\": null",
+        "\"class_embed_type\": \"timestep\"",
+    );
+    assert!(e.contains("class_embed_type"), "{e}");
+    let e = edit("\"AttnUpBlock2D\"", "\"UpBlock2D\"");
+    assert!(
+        e.contains("down_block_types[1] = \"AttnDownBlock2D\""),
+        "{e}"
+    );
+    let e = edit(
+        "\"_class_name\": \"UNet2DModel\"",
+        "\"_class_name\": \"UNet2DConditionModel\"",
+    );
+    assert!(e.contains("only UNet2DModel"), "{e}");
+    let e = edit("\"sample_size\": 8", "\"sample_size\": \"8\"");
+    assert!(e.contains("sample_size"), "{e}");
+    assert!(
+        ddpm_config_from_diffusers("{")
+            .unwrap_err()
+            .contains("not JSON")
+    );
 }

@@ -2,7 +2,7 @@
 //! file (the learned denoiser of the data sets with `denoiser.kind =
 //! "learned"`).
 
-use geotraj_denoise::pretrained::DdpmConfig;
+use geotraj_denoise::pretrained::{DdpmConfig, Layout};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -10,11 +10,16 @@ use std::path::PathBuf;
 #[serde(deny_unknown_fields)]
 pub struct PretrainedConfig {
     pub architecture: Architecture,
+    /// Whose key names the file uses: "ddim" (the DDIM code base) or
+    /// "diffusers" (UNet2DModel).
+    #[serde(default)]
+    pub layout: Layout,
     /// The weights file: a torch.save checkpoint (.ckpt, .pt, .pth) or safetensors.
     pub weights: PathBuf,
     /// A published configuration of the architecture...
     pub preset: Option<Preset>,
-    /// ...or its hyperparameters under the reference code's names.
+    /// ...or its hyperparameters under the reference code's names (with
+    /// layout = "diffusers" and neither, the config.json beside the weights).
     pub network: Option<DdpmConfig>,
     /// The key prefix of the network in the file, when it holds several.
     pub prefix: Option<String>,
@@ -59,7 +64,8 @@ impl Default for DiscreteSchedule {
 }
 
 impl PretrainedConfig {
-    /// The network's hyperparameters: the preset's or the table's.
+    /// The network's hyperparameters: the preset's or the table's (None:
+    /// read diffusers' config.json).
     pub fn network_config(&self) -> Option<DdpmConfig> {
         match (&self.network, self.preset) {
             (Some(n), _) => Some(n.clone()),

@@ -6,7 +6,10 @@ use crate::config::{Architecture, PretrainedConfig};
 use crate::context::denoisers::LearnedDenoiser;
 use anyhow::{Context as _, bail};
 use geotraj_data::weights::read_weights;
-use geotraj_denoise::pretrained::{AlphaTable, DdpmUnet, DiscreteEps, EpsNetwork};
+use geotraj_denoise::pretrained::{
+    AlphaTable, DdpmConfig, DdpmUnet, DiscreteEps, EpsNetwork, ddpm_config_from_diffusers,
+};
+use std::path::Path;
 use std::sync::Arc;
 
 /// The loaded network as a denoiser, in words, and its parameter count.
@@ -26,11 +29,12 @@ pub fn load(p: &PretrainedConfig, device: &burn::tensor::Device) -> anyhow::Resu
     }
     let weights = read_weights(&p.weights).context("pretrained.weights")?;
     let Architecture::Ddpm = p.architecture;
-    let config = p
-        .network_config()
-        .expect("planning requires pretrained.preset or pretrained.network");
-    let net =
-        DdpmUnet::load(&config, &weights, p.prefix.as_deref(), device).context("pretrained")?;
+    let config = match p.network_config() {
+        Some(c) => c,
+        None => diffusers_config(&p.weights)?,
+    };
+    let net = DdpmUnet::load(&config, p.layout, &weights, p.prefix.as_deref(), device)
+        .context("pretrained")?;
     drop(weights);
     let (network, parameters) = (net.describe(), net.parameters());
     let s = p.schedule;
@@ -42,4 +46,16 @@ pub fn load(p: &PretrainedConfig, device: &burn::tensor::Device) -> anyhow::Resu
         network,
         parameters,
     })
+}
+
+/// The UNet2DModel config.json beside a diffusers weights file.
+fn diffusers_config(weights: &Path) -> anyhow::Result<DdpmConfig> {
+    let path = weights.with_file_name("config.json");
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "pretrained: no preset or network table, so the diffusers config {} is needed",
+            path.display()
+        )
+    })?;
+    ddpm_config_from_diffusers(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }

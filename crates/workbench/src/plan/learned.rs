@@ -5,6 +5,7 @@
 
 use super::keys::bad;
 use crate::config::{Config, ConfigError, DenoiserKind, PretrainedConfig};
+use geotraj_denoise::pretrained::Layout;
 
 pub(super) fn check(config: &Config) -> Result<(), ConfigError> {
     match (&config.net, &config.train) {
@@ -90,7 +91,7 @@ fn check_pretrained(config: &Config, p: &PretrainedConfig) -> Result<(), ConfigE
                 "given with pretrained.preset; keep one",
             ));
         }
-        (None, None) => {
+        (None, None) if p.layout != Layout::Diffusers => {
             return Err(bad(
                 "pretrained",
                 "needs preset = \"cifar10\" or \"celeba\", or a [pretrained.network] table (the reference config's model section)",
