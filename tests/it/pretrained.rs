@@ -208,7 +208,7 @@ fn the_pretrained_experiments_plan_full_and_quick() {
     use geotraj::workbench::plan::{Plan, RunKind};
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/pretrained");
     let files = geotraj::workbench::catalogue::experiment_files(&dir).unwrap();
-    assert_eq!(files.len(), 3, "{files:?}");
+    assert_eq!(files.len(), 5, "{files:?}");
     for f in &files {
         for quick in [false, true] {
             let plan = Plan::load(f, quick).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
@@ -255,4 +255,50 @@ fn a_diffusers_unet_runs_from_its_folder() {
     .err()
     .unwrap();
     assert!(e.contains("temb.dense.0.weight: missing"), "{e}");
+}
+
+#[test]
+fn an_edm_network_runs_behind_its_preconditioning() {
+    let tmp = tempdir().unwrap();
+    let data = images(tmp.path());
+    let weights = fixture("edm-ncsnpp-ve/network.safetensors");
+    let edm = |extra: &str| {
+        config(&weights, &data, 4)
+            .replace(
+                "architecture = \"ddpm\"",
+                &format!("architecture = \"edm\"{extra}"),
+            )
+            .lines()
+            .filter(|l| !l.starts_with("network"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let out = run_to(tmp.path(), "edm", &edm("\nclass = 2"));
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["model"]["parameters"], 190_979);
+    let network = run["model"]["network"].as_str().unwrap();
+    assert!(
+        network.contains("NCSN++") && network.contains("class 2") && network.contains("VEPrecond"),
+        "{network}"
+    );
+    let e = parse_config(&edm("\npreset = \"cifar10\"")).unwrap_err();
+    assert!(
+        e.contains("pretrained.preset") && e.contains("network.json"),
+        "{e}"
+    );
+    let cfg = tmp.path().join("class.toml");
+    std::fs::write(&cfg, edm("\nclass = 7")).unwrap();
+    let e = run_experiment(&geotraj::workbench::execute::RunOptions {
+        config_path: cfg,
+        device: geotraj::workbench::context::device::DeviceChoice::Cpu,
+        quick: false,
+        out: Some(tmp.path().join("class")),
+    })
+    .err()
+    .unwrap();
+    assert!(
+        e.contains("pretrained.class: 7 is not a class of this network (4 classes)"),
+        "{e}"
+    );
 }

@@ -119,6 +119,8 @@ pub struct Loader<'w> {
     used: BTreeSet<String>,
     /// Values drawn by a random loader.
     drawn: usize,
+    /// Values of buffers, which are not parameters.
+    buffers: usize,
     problems: Vec<String>,
 }
 
@@ -142,6 +144,7 @@ impl<'w> Loader<'w> {
             device: device.clone(),
             used: BTreeSet::new(),
             drawn: 0,
+            buffers: 0,
             problems: Vec::new(),
         })
     }
@@ -156,18 +159,19 @@ impl<'w> Loader<'w> {
             device: device.clone(),
             used: BTreeSet::new(),
             drawn: 0,
+            buffers: 0,
             problems: Vec::new(),
         }
     }
 
-    /// The number of values loaded so far.
+    /// The number of parameters loaded so far (buffers left out).
     pub fn loaded(&self) -> usize {
         let read: usize = self
             .used
             .iter()
             .map(|k| self.weights.tensors[k].values.len())
             .sum();
-        read + self.drawn
+        read + self.drawn - self.buffers
     }
 
     /// The values of `name` if present with `shape`; otherwise zeros, and
@@ -208,6 +212,14 @@ impl<'w> Loader<'w> {
         }
     }
 
+    /// A buffer (a filter, fixed frequencies): loaded and checked like a
+    /// weight, but not counted among the parameters.
+    pub fn buffer<const D: usize>(&mut self, name: &str, shape: [usize; D]) -> Tensor<D> {
+        self.buffers += shape.iter().product::<usize>();
+        self.tensor(name, shape)
+    }
+
+    /// Loaded tensors (public for the EDM layers' optional weights).
     pub fn tensor<const D: usize>(&mut self, name: &str, shape: [usize; D]) -> Tensor<D> {
         let v = self.values(name, &shape);
         Tensor::from_data(TensorData::new(v, shape), &self.device)

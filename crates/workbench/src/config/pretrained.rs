@@ -23,6 +23,9 @@ pub struct PretrainedConfig {
     pub network: Option<DdpmConfig>,
     /// The key prefix of the network in the file, when it holds several.
     pub prefix: Option<String>,
+    /// A class-conditional EDM network's class (0-based); none: the zero
+    /// label, as EDM passes for no class.
+    pub class: Option<usize>,
     /// The discrete schedule the ε network was trained on: β linear from
     /// beta_start to beta_end over timesteps (the DDIM code base's "linear").
     #[serde(default)]
@@ -34,6 +37,9 @@ pub struct PretrainedConfig {
 pub enum Architecture {
     /// The DDPM U-Net of the DDIM code base (ermongroup/ddim models/diffusion.py).
     Ddpm,
+    /// EDM's networks behind their preconditioning, exported by
+    /// scripts/export_edm.py (network.safetensors + network.json).
+    Edm,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]

@@ -60,7 +60,7 @@ enum Definition {
     /// denoiser.checkpoint alone: its own train.json says what it holds.
     Checkpoint(PathBuf),
     /// `[pretrained]`: a weights file and its architecture.
-    Pretrained(PretrainedConfig),
+    Pretrained(Box<PretrainedConfig>),
 }
 
 /// The definition of the network, when the run has one.
@@ -80,7 +80,7 @@ fn definition(plan: &Plan, config_path: &Path) -> anyhow::Result<Option<Definiti
         return Ok(None);
     }
     if let Some(p) = &config.pretrained {
-        return Ok(Some(Definition::Pretrained(p.clone())));
+        return Ok(Some(Definition::Pretrained(Box::new(p.clone()))));
     }
     match (&config.denoiser.model, &config.denoiser.checkpoint) {
         (Some(path), _) => {

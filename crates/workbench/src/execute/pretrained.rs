@@ -5,9 +5,13 @@
 use crate::config::{Architecture, PretrainedConfig};
 use crate::context::denoisers::LearnedDenoiser;
 use anyhow::{Context as _, bail};
+use geotraj_data::weights::Weights;
 use geotraj_data::weights::read_weights;
+use geotraj_denoise::Network as _;
+use geotraj_denoise::Preconditioned;
 use geotraj_denoise::pretrained::{
-    AlphaTable, DdpmConfig, DdpmUnet, DiscreteEps, EpsNetwork, ddpm_config_from_diffusers,
+    AlphaTable, DdpmConfig, DdpmUnet, DiscreteEps, EpsNetwork, SongNetwork, SongUnet,
+    ddpm_config_from_diffusers, edm_config_from_json,
 };
 use std::path::Path;
 use std::sync::Arc;
@@ -28,7 +32,9 @@ pub fn load(p: &PretrainedConfig, device: &burn::tensor::Device) -> anyhow::Resu
         );
     }
     let weights = read_weights(&p.weights).context("pretrained.weights")?;
-    let Architecture::Ddpm = p.architecture;
+    if p.architecture == Architecture::Edm {
+        return edm(p, &weights, device);
+    }
     let config = match p.network_config() {
         Some(c) => c,
         None => diffusers_config(&p.weights)?,
@@ -58,4 +64,48 @@ fn diffusers_config(weights: &Path) -> anyhow::Result<DdpmConfig> {
         )
     })?;
     ddpm_config_from_diffusers(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// An EDM network: network.json beside the weights gives the architecture
+/// and the preconditioning.
+fn edm(
+    p: &PretrainedConfig,
+    weights: &Weights,
+    device: &burn::tensor::Device,
+) -> anyhow::Result<Loaded> {
+    let path = p.weights.with_file_name("network.json");
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "pretrained: {} is needed beside the weights (scripts/export_edm.py writes both)",
+            path.display()
+        )
+    })?;
+    let cfg =
+        edm_config_from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    if let Some(k) = p.class
+        && k >= cfg.song.label_dim
+    {
+        bail!(
+            "pretrained.class: {k} is not a class of this network ({} classes)",
+            cfg.song.label_dim
+        );
+    }
+    let unet =
+        SongUnet::load(&cfg.song, weights, p.prefix.as_deref(), device).context("pretrained")?;
+    let net = SongNetwork {
+        unet,
+        class: p.class,
+    };
+    let (network, parameters) = (
+        format!("{}, {}", net.describe(), cfg.class_name),
+        net.unet.parameters(),
+    );
+    Ok(Loaded {
+        denoiser: Arc::new(Preconditioned {
+            net,
+            preconditioning: cfg.preconditioning,
+        }),
+        network,
+        parameters,
+    })
 }

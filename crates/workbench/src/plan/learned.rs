@@ -4,7 +4,7 @@
 //! `[pretrained]`), and from one place only.
 
 use super::keys::bad;
-use crate::config::{Config, ConfigError, DenoiserKind, PretrainedConfig};
+use crate::config::{Architecture, Config, ConfigError, DenoiserKind, PretrainedConfig};
 use geotraj_denoise::pretrained::Layout;
 
 pub(super) fn check(config: &Config) -> Result<(), ConfigError> {
@@ -82,6 +82,27 @@ fn check_pretrained(config: &Config, p: &PretrainedConfig) -> Result<(), ConfigE
         return Err(bad(
             "pretrained",
             format!("the network is already named by {other}; remove one"),
+        ));
+    }
+    if p.architecture == Architecture::Edm {
+        for (key, set) in [
+            ("pretrained.preset", p.preset.is_some()),
+            ("pretrained.network", p.network.is_some()),
+            ("pretrained.layout", p.layout != Layout::Ddim),
+        ] {
+            if set {
+                return Err(bad(
+                    key,
+                    "not used by architecture = \"edm\" (network.json beside the weights describes the network)",
+                ));
+            }
+        }
+        return Ok(());
+    }
+    if p.class.is_some() {
+        return Err(bad(
+            "pretrained.class",
+            "only EDM's class-conditional networks take a class",
         ));
     }
     match (&p.preset, &p.network) {

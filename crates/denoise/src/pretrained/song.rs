@@ -1,0 +1,478 @@
+//! EDM's `SongUNet` (NVlabs/edm training/networks.py): DDPM++ (positional
+//! embedding, standard encoder, filter [1, 1]) and NCSN++ (Fourier
+//! embedding, residual encoder, filter [1, 3, 3, 1]), the networks of
+//! EDM's CIFAR-10, FFHQ and AFHQv2 checkpoints. F(x_in; c_noise, class)
+//! behind EDM's preconditioning.
+
+use burn::tensor::{Device, Tensor, TensorData};
+use geotraj_data::weights::Weights;
+use serde::{Deserialize, Serialize};
+
+use super::edm_layers::{EdmConv, NoiseEmbedding, Resample, edm_norm};
+use super::error::PretrainedError;
+use super::layers::{Dense, GroupNorm, Loader, attend, silu};
+
+/// SongUNet's keyword arguments, under EDM's names and defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SongConfig {
+    pub img_resolution: usize,
+    pub in_channels: usize,
+    pub out_channels: usize,
+    #[serde(default)]
+    pub label_dim: usize,
+    #[serde(default)]
+    pub augment_dim: usize,
+    #[serde(default = "d_model_channels")]
+    pub model_channels: usize,
+    #[serde(default = "d_channel_mult")]
+    pub channel_mult: Vec<usize>,
+    #[serde(default = "d_mult_emb")]
+    pub channel_mult_emb: usize,
+    #[serde(default = "d_num_blocks")]
+    pub num_blocks: usize,
+    #[serde(default = "d_attn")]
+    pub attn_resolutions: Vec<usize>,
+    #[serde(default = "d_embedding")]
+    pub embedding_type: String,
+    #[serde(default = "d_mult_noise")]
+    pub channel_mult_noise: usize,
+    #[serde(default = "d_standard")]
+    pub encoder_type: String,
+    #[serde(default = "d_standard")]
+    pub decoder_type: String,
+    #[serde(default = "d_filter")]
+    pub resample_filter: Vec<f64>,
+}
+
+fn d_model_channels() -> usize {
+    128
+}
+fn d_channel_mult() -> Vec<usize> {
+    vec![1, 2, 2, 2]
+}
+fn d_mult_emb() -> usize {
+    4
+}
+fn d_num_blocks() -> usize {
+    4
+}
+fn d_attn() -> Vec<usize> {
+    vec![16]
+}
+fn d_embedding() -> String {
+    "positional".into()
+}
+fn d_mult_noise() -> usize {
+    1
+}
+fn d_standard() -> String {
+    "standard".into()
+}
+fn d_filter() -> Vec<f64> {
+    vec![1.0, 1.0]
+}
+
+impl SongConfig {
+    fn check(&self) -> Result<(), String> {
+        if !matches!(self.embedding_type.as_str(), "positional" | "fourier") {
+            return Err(format!(
+                "embedding_type {:?} (positional or fourier)",
+                self.embedding_type
+            ));
+        }
+        if !matches!(self.encoder_type.as_str(), "standard" | "residual") {
+            return Err(format!(
+                "encoder_type {:?}: geotraj runs standard (DDPM++) and residual (NCSN++)",
+                self.encoder_type
+            ));
+        }
+        if self.decoder_type != "standard" {
+            return Err(format!(
+                "decoder_type {:?}: geotraj runs standard (DDPM++ and NCSN++)",
+                self.decoder_type
+            ));
+        }
+        if self.model_channels < 4 || self.channel_mult.is_empty() || self.num_blocks == 0 {
+            return Err("model_channels, channel_mult and num_blocks must be positive".into());
+        }
+        let levels = self.channel_mult.len() as u32;
+        if self.img_resolution >> (levels - 1) << (levels - 1) != self.img_resolution {
+            return Err(format!(
+                "img_resolution {} does not halve {} times",
+                self.img_resolution,
+                levels - 1
+            ));
+        }
+        if self.resample_filter.len() < 2 {
+            return Err("resample_filter needs at least 2 taps".into());
+        }
+        Ok(())
+    }
+
+    pub fn dim(&self) -> usize {
+        self.in_channels * self.img_resolution * self.img_resolution
+    }
+}
+
+/// SongUNet's UNetBlock: adaptive_scale off, one attention head,
+/// skip_scale √½, eps 1e-6, resample_proj on.
+struct Block {
+    norm0: GroupNorm,
+    conv0: EdmConv,
+    affine: Dense,
+    norm1: GroupNorm,
+    conv1: EdmConv,
+    skip: Option<EdmConv>,
+    attn: Option<(GroupNorm, EdmConv, EdmConv)>,
+    in_channels: usize,
+}
+
+const EPS: f64 = 1e-6;
+
+impl Block {
+    #[allow(clippy::too_many_arguments)]
+    fn load(
+        l: &mut Loader,
+        name: &str,
+        i: usize,
+        o: usize,
+        emb: usize,
+        resample: Resample,
+        attention: bool,
+        taps: usize,
+    ) -> Self {
+        let n = |part: &str| format!("{name}.{part}");
+        let skip = (o != i || resample != Resample::None)
+            .then(|| EdmConv::load(l, &n("skip"), i, o, 1, true, resample, taps));
+        Block {
+            norm0: edm_norm(l, &n("norm0"), i, EPS),
+            conv0: EdmConv::load(l, &n("conv0"), i, o, 3, true, resample, taps),
+            affine: l.dense(&n("affine"), emb, o),
+            norm1: edm_norm(l, &n("norm1"), o, EPS),
+            conv1: EdmConv::load(l, &n("conv1"), o, o, 3, true, Resample::None, taps),
+            skip,
+            attn: attention.then(|| {
+                (
+                    edm_norm(l, &n("norm2"), o, EPS),
+                    EdmConv::load(l, &n("qkv"), o, 3 * o, 1, true, Resample::None, taps),
+                    EdmConv::load(l, &n("proj"), o, o, 1, true, Resample::None, taps),
+                )
+            }),
+            in_channels: i,
+        }
+    }
+
+    fn forward(&self, x: Tensor<4>, emb: Tensor<2>) -> Tensor<4> {
+        let scale = 0.5f64.sqrt();
+        let orig = x.clone();
+        let h = self.conv0.forward(silu(self.norm0.forward(x)));
+        let [b, c, hh, ww] = h.dims();
+        let params = self.affine.forward(emb).reshape([b, c, 1, 1]);
+        let h = silu(self.norm1.forward(h + params));
+        let h = self.conv1.forward(h);
+        let skip = match &self.skip {
+            Some(s) => s.forward(orig),
+            None => orig,
+        };
+        let x = (h + skip).mul_scalar(scale);
+        let Some((norm, qkv, proj)) = &self.attn else {
+            return x;
+        };
+        // EDM interleaves q, k and v per channel: (B, C, 3, N).
+        let qkv = qkv
+            .forward(norm.forward(x.clone()))
+            .reshape([b, c, 3, hh * ww]);
+        let part = |j: usize| qkv.clone().narrow(2, j, 1).reshape([b, c, hh * ww]);
+        let a = attend(part(0), part(1), part(2), 1).reshape([b, c, hh, ww]);
+        (proj.forward(a) + x).mul_scalar(scale)
+    }
+}
+
+// Blocks are boxed: device tensors make them several times larger than a conv.
+enum Enc {
+    Conv(EdmConv),
+    Block(Box<Block>),
+    /// NCSN++'s residual path from the input: x = skips[-1] = aux = (x + conv(aux)) / √2.
+    AuxResidual(EdmConv),
+}
+
+enum Dec {
+    Block(Box<Block>),
+    AuxNorm(Box<GroupNorm>),
+    AuxConv(Box<EdmConv>),
+}
+
+/// SongUNet with its weights.
+pub struct SongUnet {
+    config: SongConfig,
+    noise: NoiseEmbedding,
+    map_label: Option<Dense>,
+    map_layer0: Dense,
+    map_layer1: Dense,
+    enc: Vec<Enc>,
+    dec: Vec<Dec>,
+    parameters: usize,
+    device: Device,
+}
+
+impl SongUnet {
+    /// Builds the network from a state dict of EDM's precond classes
+    /// (keys under "model."; found as the prefix before "map_layer0.weight").
+    pub fn load(
+        config: &SongConfig,
+        weights: &Weights,
+        prefix: Option<&str>,
+        device: &Device,
+    ) -> Result<Self, PretrainedError> {
+        config.check().map_err(|message| PretrainedError::Invalid {
+            path: weights.path.clone(),
+            message: format!("SongUNet config: {message}"),
+        })?;
+        let mut l = Loader::new(weights, "map_layer0.weight", prefix, device)?;
+        let c = config;
+        let emb = c.model_channels * c.channel_mult_emb;
+        let noise_ch = c.model_channels * c.channel_mult_noise;
+        let taps = c.resample_filter.len();
+        let noise = if c.embedding_type == "fourier" {
+            let freqs = l.buffer("map_noise.freqs", [noise_ch / 2]);
+            NoiseEmbedding::Fourier {
+                freqs: freqs.into_data().try_into_vec::<f32>().unwrap_or_default(),
+            }
+        } else {
+            NoiseEmbedding::Positional { channels: noise_ch }
+        };
+        let map_label = (c.label_dim > 0).then(|| l.dense("map_label", c.label_dim, noise_ch));
+        // Trained with augmentation labels; sampling passes none, so the layer is read, not used.
+        if c.augment_dim > 0 {
+            l.tensor("map_augment.weight", [noise_ch, c.augment_dim]);
+        }
+        let map_layer0 = l.dense("map_layer0", noise_ch, emb);
+        let map_layer1 = l.dense("map_layer1", emb, emb);
+        let mut enc = Vec::new();
+        let (mut cout, mut caux) = (c.in_channels, c.in_channels);
+        let mut skips = Vec::new();
+        for (level, &mult) in c.channel_mult.iter().enumerate() {
+            let res = c.img_resolution >> level;
+            if level == 0 {
+                let cin = cout;
+                cout = c.model_channels;
+                enc.push(Enc::Conv(EdmConv::load(
+                    &mut l,
+                    &format!("enc.{res}x{res}_conv"),
+                    cin,
+                    cout,
+                    3,
+                    true,
+                    Resample::None,
+                    taps,
+                )));
+                skips.push(cout);
+            } else {
+                enc.push(Enc::Block(Box::new(Block::load(
+                    &mut l,
+                    &format!("enc.{res}x{res}_down"),
+                    cout,
+                    cout,
+                    emb,
+                    Resample::Down,
+                    false,
+                    taps,
+                ))));
+                skips.push(cout);
+                if c.encoder_type == "residual" {
+                    enc.push(Enc::AuxResidual(EdmConv::load(
+                        &mut l,
+                        &format!("enc.{res}x{res}_aux_residual"),
+                        caux,
+                        cout,
+                        3,
+                        true,
+                        Resample::FusedDown,
+                        taps,
+                    )));
+                    caux = cout;
+                }
+            }
+            for idx in 0..c.num_blocks {
+                let cin = cout;
+                cout = c.model_channels * mult;
+                enc.push(Enc::Block(Box::new(Block::load(
+                    &mut l,
+                    &format!("enc.{res}x{res}_block{idx}"),
+                    cin,
+                    cout,
+                    emb,
+                    Resample::None,
+                    c.attn_resolutions.contains(&res),
+                    taps,
+                ))));
+                skips.push(cout);
+            }
+        }
+        let mut dec = Vec::new();
+        let levels = c.channel_mult.len();
+        for (level, &mult) in c.channel_mult.iter().enumerate().rev() {
+            let res = c.img_resolution >> level;
+            let name = |s: &str| format!("dec.{res}x{res}_{s}");
+            if level == levels - 1 {
+                dec.push(Dec::Block(Box::new(Block::load(
+                    &mut l,
+                    &name("in0"),
+                    cout,
+                    cout,
+                    emb,
+                    Resample::None,
+                    true,
+                    taps,
+                ))));
+                dec.push(Dec::Block(Box::new(Block::load(
+                    &mut l,
+                    &name("in1"),
+                    cout,
+                    cout,
+                    emb,
+                    Resample::None,
+                    false,
+                    taps,
+                ))));
+            } else {
+                dec.push(Dec::Block(Box::new(Block::load(
+                    &mut l,
+                    &name("up"),
+                    cout,
+                    cout,
+                    emb,
+                    Resample::Up,
+                    false,
+                    taps,
+                ))));
+            }
+            for idx in 0..=c.num_blocks {
+                let cin = cout + skips.pop().unwrap_or(0);
+                cout = c.model_channels * mult;
+                let attn = idx == c.num_blocks && c.attn_resolutions.contains(&res);
+                dec.push(Dec::Block(Box::new(Block::load(
+                    &mut l,
+                    &name(&format!("block{idx}")),
+                    cin,
+                    cout,
+                    emb,
+                    Resample::None,
+                    attn,
+                    taps,
+                ))));
+            }
+            if level == 0 {
+                dec.push(Dec::AuxNorm(Box::new(edm_norm(
+                    &mut l,
+                    &name("aux_norm"),
+                    cout,
+                    EPS,
+                ))));
+                dec.push(Dec::AuxConv(Box::new(EdmConv::load(
+                    &mut l,
+                    &name("aux_conv"),
+                    cout,
+                    c.out_channels,
+                    3,
+                    true,
+                    Resample::None,
+                    taps,
+                ))));
+            }
+        }
+        let parameters = l.loaded();
+        l.finish("SongUNet")?;
+        Ok(SongUnet {
+            config: config.clone(),
+            noise,
+            map_label,
+            map_layer0,
+            map_layer1,
+            enc,
+            dec,
+            parameters,
+            device: device.clone(),
+        })
+    }
+
+    pub fn config(&self) -> &SongConfig {
+        &self.config
+    }
+
+    pub fn parameters(&self) -> usize {
+        self.parameters
+    }
+
+    pub fn device(&self) -> Device {
+        self.device.clone()
+    }
+
+    /// F(x; c_noise, class): images (B, C, H, W), one noise label per image,
+    /// one-hot class rows (B, label_dim) for a conditional network.
+    pub fn forward_images(
+        &self,
+        x: Tensor<4>,
+        c_noise: &[f64],
+        class: Option<Tensor<2>>,
+    ) -> Tensor<4> {
+        let device = x.device();
+        let mut emb = self.noise.embed(c_noise, &device);
+        if let (Some(map), Some(class)) = (&self.map_label, class) {
+            emb = emb + map.forward(class.mul_scalar((self.config.label_dim as f64).sqrt()));
+        }
+        let emb = silu(self.map_layer1.forward(silu(self.map_layer0.forward(emb))));
+        let mut skips: Vec<Tensor<4>> = Vec::new();
+        let mut x = x.clone();
+        let mut aux = x.clone();
+        for e in &self.enc {
+            match e {
+                Enc::Conv(conv) => {
+                    x = conv.forward(x);
+                    skips.push(x.clone());
+                }
+                Enc::Block(b) => {
+                    x = b.forward(x, emb.clone());
+                    skips.push(x.clone());
+                }
+                Enc::AuxResidual(conv) => {
+                    x = (x + conv.forward(aux)).mul_scalar(0.5f64.sqrt());
+                    aux = x.clone();
+                    *skips.last_mut().expect("a skip before the aux path") = x.clone();
+                }
+            }
+        }
+        let mut tmp = None;
+        let mut out = None;
+        for d in &self.dec {
+            match d {
+                Dec::Block(b) => {
+                    if x.dims()[1] != b.in_channels {
+                        let skip = skips.pop().expect("one skip per decoder block");
+                        x = Tensor::cat(vec![x, skip], 1);
+                    }
+                    x = b.forward(x, emb.clone());
+                }
+                Dec::AuxNorm(n) => tmp = Some(n.forward(x.clone())),
+                Dec::AuxConv(conv) => {
+                    out = Some(conv.forward(silu(tmp.take().expect("aux_norm before aux_conv"))));
+                }
+            }
+        }
+        out.expect("the decoder ends with aux_conv")
+    }
+
+    /// A one-hot class row per image, or None for an unconditional network.
+    pub fn class_rows(&self, class: Option<usize>, batch: usize) -> Option<Tensor<2>> {
+        let n = self.config.label_dim;
+        (n > 0).then(|| {
+            let mut rows = vec![0f32; batch * n];
+            if let Some(k) = class.filter(|&k| k < n) {
+                for r in 0..batch {
+                    rows[r * n + k] = 1.0;
+                }
+            }
+            Tensor::from_data(TensorData::new(rows, [batch, n]), &self.device)
+        })
+    }
+}
