@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value};
 
+use super::dhariwal::DhariwalConfig;
 use super::song::SongConfig;
 use crate::precondition::Preconditioning;
 
@@ -11,7 +12,7 @@ use crate::precondition::Preconditioning;
 #[derive(Debug, Clone, PartialEq)]
 pub struct EdmNetworkConfig {
     pub preconditioning: Preconditioning,
-    pub song: SongConfig,
+    pub arch: EdmArch,
     /// The preconditioning class, for provenance ("VPPrecond", ...).
     pub class_name: String,
 }
@@ -22,6 +23,22 @@ fn number(kw: &Map<String, Value>, key: &str, default: f64) -> Result<f64, Strin
         Some(v) => v
             .as_f64()
             .ok_or_else(|| format!("init_kwargs.{key}: expected a number, found {v}")),
+    }
+}
+
+/// The network behind the preconditioning.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EdmArch {
+    Song(SongConfig),
+    Dhariwal(DhariwalConfig),
+}
+
+impl EdmArch {
+    pub fn label_dim(&self) -> usize {
+        match self {
+            EdmArch::Song(c) => c.label_dim,
+            EdmArch::Dhariwal(c) => c.label_dim,
+        }
     }
 }
 
@@ -57,9 +74,9 @@ pub fn edm_config_from_json(text: &str) -> Result<EdmNetworkConfig, String> {
         .get("model_type")
         .and_then(Value::as_str)
         .unwrap_or("DhariwalUNet");
-    if model != "SongUNet" {
+    if !matches!(model, "SongUNet" | "DhariwalUNet") {
         return Err(format!(
-            "init_kwargs.model_type {model:?}: geotraj runs SongUNet (DDPM++, NCSN++) so far"
+            "init_kwargs.model_type {model:?}: geotraj runs SongUNet (DDPM++, NCSN++) and DhariwalUNet (ADM)"
         ));
     }
     let mut song = Map::new();
@@ -77,11 +94,27 @@ pub fn edm_config_from_json(text: &str) -> Result<EdmNetworkConfig, String> {
         };
         song.insert(key.into(), val.clone());
     }
-    let song: SongConfig =
-        serde_json::from_value(Value::Object(song)).map_err(|e| format!("init_kwargs: {e}"))?;
+    let bad = |e: serde_json::Error| format!("init_kwargs: {e}");
+    let arch = if model == "SongUNet" {
+        EdmArch::Song(serde_json::from_value::<SongConfig>(Value::Object(song)).map_err(bad)?)
+    } else {
+        // Keys only SongUNet takes (a DhariwalUNet export has none of them).
+        for k in [
+            "embedding_type",
+            "channel_mult_noise",
+            "encoder_type",
+            "decoder_type",
+            "resample_filter",
+        ] {
+            song.remove(k);
+        }
+        EdmArch::Dhariwal(
+            serde_json::from_value::<DhariwalConfig>(Value::Object(song)).map_err(bad)?,
+        )
+    };
     Ok(EdmNetworkConfig {
         preconditioning,
-        song,
+        arch,
         class_name,
     })
 }

@@ -120,22 +120,25 @@ pub fn edm_norm(l: &mut Loader, name: &str, c: usize, eps: f64) -> GroupNorm {
     l.group_norm(name, 32.min(c / 4).max(1), c, eps)
 }
 
-/// EDM's noise embeddings, [sin, cos] after SongUNet's swap of halves.
+/// EDM's noise embeddings: [cos, sin] as computed, [sin, cos] after
+/// SongUNet's swap of halves.
 #[derive(Debug, Clone)]
 pub enum NoiseEmbedding {
-    /// DDPM++: frequencies (1/10⁴)^(k/(h − 1)), in f32 as EDM computes them.
-    Positional { channels: usize },
+    /// Frequencies (1/10⁴)^(k/(h − 1)) (endpoint: DDPM++) or (1/10⁴)^(k/h)
+    /// (ADM), in f32 as EDM computes them.
+    Positional { channels: usize, endpoint: bool },
     /// NCSN++: 2π times the file's random frequencies.
     Fourier { freqs: Vec<f32> },
 }
 
 impl NoiseEmbedding {
-    pub fn embed(&self, c_noise: &[f64], device: &Device) -> Tensor<2> {
+    pub fn embed(&self, c_noise: &[f64], sin_first: bool, device: &Device) -> Tensor<2> {
         let freqs: Vec<f32> = match self {
-            NoiseEmbedding::Positional { channels } => {
+            NoiseEmbedding::Positional { channels, endpoint } => {
                 let half = channels / 2;
+                let span = if *endpoint { half - 1 } else { half };
                 (0..half)
-                    .map(|k| (1.0f32 / 10000.0).powf(k as f32 / (half - 1) as f32))
+                    .map(|k| (1.0f32 / 10000.0).powf(k as f32 / span as f32))
                     .collect()
             }
             NoiseEmbedding::Fourier { freqs } => freqs
@@ -147,9 +150,43 @@ impl NoiseEmbedding {
         let mut rows = Vec::with_capacity(c_noise.len() * dim);
         for &c in c_noise {
             let args: Vec<f32> = freqs.iter().map(|f| c as f32 * f).collect();
-            rows.extend(args.iter().map(|a| (*a as f64).sin() as f32));
-            rows.extend(args.iter().map(|a| (*a as f64).cos() as f32));
+            let sin = args.iter().map(|a| (*a as f64).sin() as f32);
+            let cos = args.iter().map(|a| (*a as f64).cos() as f32);
+            if sin_first {
+                rows.extend(sin);
+                rows.extend(cos);
+            } else {
+                rows.extend(cos);
+                rows.extend(sin);
+            }
         }
         Tensor::from_data(TensorData::new(rows, [c_noise.len(), dim]), device)
     }
+}
+
+/// The shape rules both EDM networks share: positive sizes, and a
+/// resolution that halves once per level after the first.
+pub fn check_levels(
+    img_resolution: usize,
+    channel_mult: &[usize],
+    model_channels: usize,
+    num_blocks: usize,
+) -> Result<(), String> {
+    if model_channels < 4 || channel_mult.is_empty() || channel_mult.contains(&0) || num_blocks == 0
+    {
+        return Err(
+            "model_channels (at least 4), channel_mult and num_blocks must be positive".into(),
+        );
+    }
+    let halvings = channel_mult.len() - 1;
+    let fits = u32::try_from(halvings)
+        .ok()
+        .and_then(|h| img_resolution.checked_shr(h).map(|r| (r, h)))
+        .is_some_and(|(r, h)| r > 0 && r << h == img_resolution);
+    if !fits {
+        return Err(format!(
+            "img_resolution {img_resolution} does not halve {halvings} times"
+        ));
+    }
+    Ok(())
 }

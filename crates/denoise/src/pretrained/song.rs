@@ -4,13 +4,14 @@
 //! EDM's CIFAR-10, FFHQ and AFHQv2 checkpoints. F(x_in; c_noise, class)
 //! behind EDM's preconditioning.
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 use geotraj_data::weights::Weights;
 use serde::{Deserialize, Serialize};
 
-use super::edm_layers::{EdmConv, NoiseEmbedding, Resample, edm_norm};
+use super::edm_block::{Block, Style};
+use super::edm_layers::{EdmConv, NoiseEmbedding, Resample, check_levels, edm_norm};
 use super::error::PretrainedError;
-use super::layers::{Dense, GroupNorm, Loader, attend, silu};
+use super::layers::{Dense, GroupNorm, Loader, silu};
 
 /// SongUNet's keyword arguments, under EDM's names and defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,20 +93,12 @@ impl SongConfig {
                 self.decoder_type
             ));
         }
-        if self.model_channels < 4 || self.channel_mult.is_empty() || self.num_blocks == 0 {
-            return Err("model_channels, channel_mult and num_blocks must be positive".into());
-        }
-        let levels = self.channel_mult.len() as u32;
-        if self.img_resolution >> (levels - 1) << (levels - 1) != self.img_resolution {
-            return Err(format!(
-                "img_resolution {} does not halve {} times",
-                self.img_resolution,
-                levels - 1
-            ));
-        }
-        if self.resample_filter.len() < 2 {
-            return Err("resample_filter needs at least 2 taps".into());
-        }
+        check_levels(
+            self.img_resolution,
+            &self.channel_mult,
+            self.model_channels,
+            self.num_blocks,
+        )?;
         Ok(())
     }
 
@@ -114,79 +107,17 @@ impl SongConfig {
     }
 }
 
-/// SongUNet's UNetBlock: adaptive_scale off, one attention head,
-/// skip_scale √½, eps 1e-6, resample_proj on.
-struct Block {
-    norm0: GroupNorm,
-    conv0: EdmConv,
-    affine: Dense,
-    norm1: GroupNorm,
-    conv1: EdmConv,
-    skip: Option<EdmConv>,
-    attn: Option<(GroupNorm, EdmConv, EdmConv)>,
-    in_channels: usize,
-}
-
 const EPS: f64 = 1e-6;
 
-impl Block {
-    #[allow(clippy::too_many_arguments)]
-    fn load(
-        l: &mut Loader,
-        name: &str,
-        i: usize,
-        o: usize,
-        emb: usize,
-        resample: Resample,
-        attention: bool,
-        taps: usize,
-    ) -> Self {
-        let n = |part: &str| format!("{name}.{part}");
-        let skip = (o != i || resample != Resample::None)
-            .then(|| EdmConv::load(l, &n("skip"), i, o, 1, true, resample, taps));
-        Block {
-            norm0: edm_norm(l, &n("norm0"), i, EPS),
-            conv0: EdmConv::load(l, &n("conv0"), i, o, 3, true, resample, taps),
-            affine: l.dense(&n("affine"), emb, o),
-            norm1: edm_norm(l, &n("norm1"), o, EPS),
-            conv1: EdmConv::load(l, &n("conv1"), o, o, 3, true, Resample::None, taps),
-            skip,
-            attn: attention.then(|| {
-                (
-                    edm_norm(l, &n("norm2"), o, EPS),
-                    EdmConv::load(l, &n("qkv"), o, 3 * o, 1, true, Resample::None, taps),
-                    EdmConv::load(l, &n("proj"), o, o, 1, true, Resample::None, taps),
-                )
-            }),
-            in_channels: i,
-        }
-    }
-
-    fn forward(&self, x: Tensor<4>, emb: Tensor<2>) -> Tensor<4> {
-        let scale = 0.5f64.sqrt();
-        let orig = x.clone();
-        let h = self.conv0.forward(silu(self.norm0.forward(x)));
-        let [b, c, hh, ww] = h.dims();
-        let params = self.affine.forward(emb).reshape([b, c, 1, 1]);
-        let h = silu(self.norm1.forward(h + params));
-        let h = self.conv1.forward(h);
-        let skip = match &self.skip {
-            Some(s) => s.forward(orig),
-            None => orig,
-        };
-        let x = (h + skip).mul_scalar(scale);
-        let Some((norm, qkv, proj)) = &self.attn else {
-            return x;
-        };
-        // EDM interleaves q, k and v per channel: (B, C, 3, N).
-        let qkv = qkv
-            .forward(norm.forward(x.clone()))
-            .reshape([b, c, 3, hh * ww]);
-        let part = |j: usize| qkv.clone().narrow(2, j, 1).reshape([b, c, hh * ww]);
-        let a = attend(part(0), part(1), part(2), 1).reshape([b, c, hh, ww]);
-        (proj.forward(a) + x).mul_scalar(scale)
-    }
-}
+/// SongUNet's blocks: no adaptive scale, one attention head, skip scale √½,
+/// eps 1e-6, a 1x1 projection on resampling skips.
+const SONG: Style = Style {
+    adaptive_scale: false,
+    channels_per_head: None,
+    skip_scale: std::f64::consts::FRAC_1_SQRT_2,
+    eps: EPS,
+    resample_proj: true,
+};
 
 // Blocks are boxed: device tensors make them several times larger than a conv.
 enum Enc {
@@ -239,7 +170,10 @@ impl SongUnet {
                 freqs: freqs.into_data().try_into_vec::<f32>().unwrap_or_default(),
             }
         } else {
-            NoiseEmbedding::Positional { channels: noise_ch }
+            NoiseEmbedding::Positional {
+                channels: noise_ch,
+                endpoint: true,
+            }
         };
         let map_label = (c.label_dim > 0).then(|| l.dense("map_label", c.label_dim, noise_ch));
         // Trained with augmentation labels; sampling passes none, so the layer is read, not used.
@@ -269,6 +203,7 @@ impl SongUnet {
                 skips.push(cout);
             } else {
                 enc.push(Enc::Block(Box::new(Block::load(
+                    &SONG,
                     &mut l,
                     &format!("enc.{res}x{res}_down"),
                     cout,
@@ -297,6 +232,7 @@ impl SongUnet {
                 let cin = cout;
                 cout = c.model_channels * mult;
                 enc.push(Enc::Block(Box::new(Block::load(
+                    &SONG,
                     &mut l,
                     &format!("enc.{res}x{res}_block{idx}"),
                     cin,
@@ -316,6 +252,7 @@ impl SongUnet {
             let name = |s: &str| format!("dec.{res}x{res}_{s}");
             if level == levels - 1 {
                 dec.push(Dec::Block(Box::new(Block::load(
+                    &SONG,
                     &mut l,
                     &name("in0"),
                     cout,
@@ -326,6 +263,7 @@ impl SongUnet {
                     taps,
                 ))));
                 dec.push(Dec::Block(Box::new(Block::load(
+                    &SONG,
                     &mut l,
                     &name("in1"),
                     cout,
@@ -337,6 +275,7 @@ impl SongUnet {
                 ))));
             } else {
                 dec.push(Dec::Block(Box::new(Block::load(
+                    &SONG,
                     &mut l,
                     &name("up"),
                     cout,
@@ -352,6 +291,7 @@ impl SongUnet {
                 cout = c.model_channels * mult;
                 let attn = idx == c.num_blocks && c.attn_resolutions.contains(&res);
                 dec.push(Dec::Block(Box::new(Block::load(
+                    &SONG,
                     &mut l,
                     &name(&format!("block{idx}")),
                     cin,
@@ -417,7 +357,7 @@ impl SongUnet {
         class: Option<Tensor<2>>,
     ) -> Tensor<4> {
         let device = x.device();
-        let mut emb = self.noise.embed(c_noise, &device);
+        let mut emb = self.noise.embed(c_noise, true, &device);
         if let (Some(map), Some(class)) = (&self.map_label, class) {
             emb = emb + map.forward(class.mul_scalar((self.config.label_dim as f64).sqrt()));
         }
@@ -460,19 +400,5 @@ impl SongUnet {
             }
         }
         out.expect("the decoder ends with aux_conv")
-    }
-
-    /// A one-hot class row per image, or None for an unconditional network.
-    pub fn class_rows(&self, class: Option<usize>, batch: usize) -> Option<Tensor<2>> {
-        let n = self.config.label_dim;
-        (n > 0).then(|| {
-            let mut rows = vec![0f32; batch * n];
-            if let Some(k) = class.filter(|&k| k < n) {
-                for r in 0..batch {
-                    rows[r * n + k] = 1.0;
-                }
-            }
-            Tensor::from_data(TensorData::new(rows, [batch, n]), &self.device)
-        })
     }
 }

@@ -436,22 +436,23 @@ fn diffusers_configs_outside_the_ddpm_family_are_refused_by_key() {
     );
 }
 
-fn edm_denoiser(name: &str, device: &Device) -> crate::Preconditioned<SongNetwork> {
+fn edm_denoiser(name: &str, device: &Device) -> crate::Preconditioned<EdmNetwork> {
     let dir = fixture(name);
     let cfg =
         edm_config_from_json(&std::fs::read_to_string(dir.join("network.json")).unwrap()).unwrap();
     let w = read_weights(&dir.join("network.safetensors")).unwrap();
-    let unet = SongUnet::load(&cfg.song, &w, None, device).unwrap();
+    let unet = EdmUnet::load(&cfg, &w, None, device).unwrap();
     // EDM's parameter counts (buffers left out), as the fixture script printed them.
     let want = match name {
         "edm-ddpmpp-vp" => 189_491,
         "edm-ncsnpp-ve" => 190_979,
+        "edm-adm-edm" => 641_891,
         _ => 189_347,
     };
     assert_eq!(unet.parameters(), want, "{name}");
-    let class = (cfg.song.label_dim > 0).then_some(2);
+    let class = (cfg.arch.label_dim() > 0).then_some(2);
     crate::Preconditioned {
-        net: SongNetwork { unet, class },
+        net: EdmNetwork { unet, class },
         preconditioning: cfg.preconditioning,
     }
 }
@@ -463,7 +464,12 @@ fn edm_song_unets_behind_their_preconditioning_match_edm() {
     let (xs, x) = read_npz_f32(&io, Some("x")).unwrap();
     let (_, sigma) = read_npz_f32(&io, Some("sigma")).unwrap();
     let d: usize = xs[1..].iter().product();
-    for name in ["edm-ddpmpp-vp", "edm-ncsnpp-ve", "edm-ddpmpp-edm"] {
+    for name in [
+        "edm-ddpmpp-vp",
+        "edm-ncsnpp-ve",
+        "edm-ddpmpp-edm",
+        "edm-adm-edm",
+    ] {
         let den = edm_denoiser(name, &device);
         let (_, want) = read_npz_f32(&io, Some(&name.replace('-', "_"))).unwrap();
         for (i, &s) in sigma.iter().enumerate() {
@@ -488,16 +494,36 @@ fn edm_exports_outside_song_unet_are_refused_by_key() {
     let text = std::fs::read_to_string(fixture("edm-ddpmpp-vp/network.json")).unwrap();
     let c = edm_config_from_json(&text).unwrap();
     assert_eq!(c.preconditioning, crate::Preconditioning::VP);
-    assert_eq!((c.song.augment_dim, c.song.model_channels), (9, 16));
-    let e = edm_config_from_json(&text.replace("\"SongUNet\"", "\"DhariwalUNet\"")).unwrap_err();
-    assert!(e.contains("model_type \"DhariwalUNet\""), "{e}");
+    let EdmArch::Song(song) = &c.arch else {
+        panic!("{c:?}")
+    };
+    assert_eq!((song.augment_dim, song.model_channels), (9, 16));
+    let e = edm_config_from_json(&text.replace("\"SongUNet\"", "\"UNetModel\"")).unwrap_err();
+    assert!(e.contains("model_type \"UNetModel\""), "{e}");
     let e = edm_config_from_json(&text.replace("VPPrecond", "iDDPMPrecond")).unwrap_err();
     assert!(e.contains("iDDPMPrecond"), "{e}");
     let e = edm_config_from_json(&text.replace("\"standard\"", "\"skip\"")).unwrap();
     let w = read_weights(&fixture("edm-ddpmpp-vp/network.safetensors")).unwrap();
-    let err = SongUnet::load(&e.song, &w, None, &Device::flex())
+    let err = EdmUnet::load(&e, &w, None, &Device::flex())
         .err()
         .unwrap()
         .to_string();
     assert!(err.contains("encoder_type \"skip\""), "{err}");
+}
+
+#[test]
+fn a_config_far_larger_than_the_file_allocates_nothing_from_it() {
+    // 2^20 channels would ask for terabytes; the loader records the
+    // mismatches without allocating them.
+    let w = read_weights(&fixture("ddim-tiny.ckpt")).unwrap();
+    let huge = DdpmConfig {
+        ch: 1 << 20,
+        norm_groups: 32,
+        ..tiny_config()
+    };
+    let e = DdpmUnet::load(&huge, Layout::Ddim, &w, None, &Device::flex())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("the config needs [4194304, 1048576]"), "{e}");
 }

@@ -10,7 +10,7 @@ use geotraj_data::weights::read_weights;
 use geotraj_denoise::Network as _;
 use geotraj_denoise::Preconditioned;
 use geotraj_denoise::pretrained::{
-    AlphaTable, DdpmConfig, DdpmUnet, DiscreteEps, EpsNetwork, SongNetwork, SongUnet,
+    AlphaTable, DdpmConfig, DdpmUnet, DiscreteEps, EdmNetwork, EdmUnet, EpsNetwork,
     ddpm_config_from_diffusers, edm_config_from_json,
 };
 use std::path::Path;
@@ -83,16 +83,15 @@ fn edm(
     let cfg =
         edm_config_from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     if let Some(k) = p.class
-        && k >= cfg.song.label_dim
+        && k >= cfg.arch.label_dim()
     {
         bail!(
             "pretrained.class: {k} is not a class of this network ({} classes)",
-            cfg.song.label_dim
+            cfg.arch.label_dim()
         );
     }
-    let unet =
-        SongUnet::load(&cfg.song, weights, p.prefix.as_deref(), device).context("pretrained")?;
-    let net = SongNetwork {
+    let unet = EdmUnet::load(&cfg, weights, p.prefix.as_deref(), device).context("pretrained")?;
+    let net = EdmNetwork {
         unet,
         class: p.class,
     };
