@@ -1,6 +1,6 @@
 //! One forward pass of the DDPM CIFAR-10 U-Net (35.7M parameters, the DDIM
-//! code base's configs/cifar10.yml) with random weights, at batch 64 by
-//! default, beside a plain GEMM of the same FLOP count on the same device:
+//! code base's configs/cifar10.yml) and of EDM's CIFAR-10 DDPM++ (55.7M)
+//! with random weights, at batch 64 by default, beside a plain GEMM of the same FLOP count on the same device:
 //! the machine's matmul speed is the ceiling the network's convolutions
 //! could reach.
 //!
@@ -13,7 +13,7 @@
 //! 12.44 GFLOP per 32 x 32 image).
 
 use geotraj::data::normal_rows;
-use geotraj::denoise::pretrained::{DdpmConfig, DdpmUnet, flops_per_image};
+use geotraj::denoise::pretrained::{DdpmConfig, DdpmUnet, SongConfig, SongUnet, flops_per_image};
 use geotraj::sampling::host::{download, upload};
 use geotraj::sampling::{Device, Tensor};
 use std::time::Instant;
@@ -71,6 +71,21 @@ fn main() {
         secs,
         batch as f64 / secs,
         flops / secs / 1e9
+    );
+    // EDM's CIFAR-10 DDPM++ (SongUNet), the network Chen et al. measured.
+    let edm = SongUnet::random(&SongConfig::ddpmpp_cifar10(), 0, &device)
+        .expect("the DDPM++ config is valid");
+    let images = x.clone().reshape([batch, 3, 32, 32]);
+    let noise = vec![0.25; batch];
+    let secs_edm = time(|| {
+        let y = edm.forward_images(images.clone(), &noise, None);
+        download(y.reshape([batch, d]));
+    });
+    println!(
+        "EDM DDPM++ CIFAR-10 (SongUNet), {} parameters, batch {batch}: {:.3} s per forward, {:.1} images/s",
+        edm.parameters(),
+        secs_edm,
+        batch as f64 / secs_edm
     );
     // A square GEMM of about the same FLOPs, for the device's matmul ceiling.
     let n = ((flops / 2.0).cbrt() as usize).clamp(256, 4096);

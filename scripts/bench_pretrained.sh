@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# The DDPM CIFAR-10 U-Net's forward pass in geotraj (flex CPU backend) and in
+# The forward pass of the DDPM CIFAR-10 U-Net and of EDM's CIFAR-10 DDPM++ in
+# geotraj (flex CPU backend) and in
 # the reference PyTorch code, one after the other on this machine. Needs a
 # venv with torch (VENV, default ~/.cache/geotraj/venv-fixtures) and a
-# checkout of ermongroup/ddim (DDIM, default /tmp/ddim); run by a developer,
+# checkout of ermongroup/ddim (DDIM, default /tmp/ddim) and of NVlabs/edm (EDM,
+# default /tmp/edm); run by a developer,
 # not by CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-$HOME/.cache/geotraj/venv-fixtures}
 DDIM=${DDIM:-/tmp/ddim}
+EDM=${EDM:-/tmp/edm}
 BATCH=${BATCH:-64}
 GEOTRAJ_BENCH_BATCH=$BATCH cargo bench --bench pretrained_unet
-"$VENV/bin/python" scripts/bench/ddpm_torch.py --ddim "$DDIM" --threads "$(nproc)" --batch "$BATCH"
+"$VENV/bin/python" scripts/bench/ddpm_torch.py --ddim "$DDIM" --threads "$(nproc)" --batch "$BATCH" --edm "$EDM"

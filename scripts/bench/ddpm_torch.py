@@ -21,6 +21,7 @@ def main():
     p.add_argument("--ddim", required=True, help="a checkout of ermongroup/ddim")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--edm", help="a checkout of NVlabs/edm: also time its CIFAR-10 DDPM++ (SongUNet)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     spec = importlib.util.spec_from_file_location("ddim_diffusion", Path(args.ddim) / "models" / "diffusion.py")
@@ -48,9 +49,39 @@ def main():
     secs = statistics.median(times)
     flops = 12_443_713_536 * args.batch
     print(
-        f"PyTorch {torch.__version__} CPU ({args.threads} threads), batch {args.batch}: {secs:.3f} s per forward, "
+        f"PyTorch {torch.__version__} CPU ({args.threads} threads), DDPM U-Net, batch {args.batch}: {secs:.3f} s per forward, "
         f"{args.batch / secs:.1f} images/s, {flops / secs / 1e9:.1f} GFLOP/s"
     )
+    if args.edm:
+        import sys
+        from torch.utils.flop_counter import FlopCounterMode
+
+        sys.path.insert(0, args.edm)
+        from training import networks
+
+        edm = networks.SongUNet(img_resolution=32, in_channels=3, out_channels=3, augment_dim=9,
+                                model_channels=128, channel_mult=[2, 2, 2], num_blocks=4, attn_resolutions=[16],
+                                embedding_type="positional", encoder_type="standard", decoder_type="standard",
+                                channel_mult_noise=1, resample_filter=[1, 1]).eval()
+        noise = torch.full((args.batch,), 0.25)
+        counter = FlopCounterMode(display=False)
+        with counter, torch.no_grad():
+            edm(x[:1], noise[:1], None)
+        per_image = counter.get_total_flops()
+        times = []
+        with torch.no_grad():
+            edm(x, noise, None)
+            start = time.perf_counter()
+            while len(times) < 3 or (time.perf_counter() - start < 10 and len(times) < 20):
+                s = time.perf_counter()
+                edm(x, noise, None)
+                times.append(time.perf_counter() - s)
+        secs = statistics.median(times)
+        print(
+            f"PyTorch EDM DDPM++ (SongUNet), {sum(p.numel() for p in edm.parameters())} parameters, "
+            f"{per_image / 1e9:.2f} GFLOP per image, batch {args.batch}: {secs:.3f} s per forward, "
+            f"{args.batch / secs:.1f} images/s, {per_image * args.batch / secs / 1e9:.1f} GFLOP/s"
+        )
 
 
 if __name__ == "__main__":

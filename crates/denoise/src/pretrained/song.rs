@@ -74,6 +74,28 @@ fn d_filter() -> Vec<f64> {
 }
 
 impl SongConfig {
+    /// EDM's CIFAR-10 DDPM++ (train.py --arch=ddpmpp; augment_dim 9 as its
+    /// released checkpoints): 55.7M parameters.
+    pub fn ddpmpp_cifar10() -> Self {
+        SongConfig {
+            img_resolution: 32,
+            in_channels: 3,
+            out_channels: 3,
+            label_dim: 0,
+            augment_dim: 9,
+            model_channels: 128,
+            channel_mult: vec![2, 2, 2],
+            channel_mult_emb: 4,
+            num_blocks: 4,
+            attn_resolutions: vec![16],
+            embedding_type: "positional".into(),
+            channel_mult_noise: 1,
+            encoder_type: "standard".into(),
+            decoder_type: "standard".into(),
+            resample_filter: vec![1.0, 1.0],
+        }
+    }
+
     fn check(&self) -> Result<(), String> {
         if !matches!(self.embedding_type.as_str(), "positional" | "fourier") {
             return Err(format!(
@@ -160,6 +182,29 @@ impl SongUnet {
             message: format!("SongUNet config: {message}"),
         })?;
         let mut l = Loader::new(weights, "map_layer0.weight", prefix, device)?;
+        let mut net = Self::build(config, &mut l, device);
+        net.parameters = l.loaded();
+        l.finish("SongUNet")?;
+        Ok(net)
+    }
+
+    /// The network `config` describes with seeded random weights: for
+    /// benchmarks without a weights file.
+    pub fn random(config: &SongConfig, seed: u64, device: &Device) -> Result<Self, String> {
+        config.check()?;
+        let empty = Weights {
+            path: "(random weights)".into(),
+            format: "random",
+            tensors: Default::default(),
+            other: Vec::new(),
+        };
+        let mut l = Loader::random(&empty, seed, device);
+        let mut net = Self::build(config, &mut l, device);
+        net.parameters = l.loaded();
+        Ok(net)
+    }
+
+    fn build(config: &SongConfig, l: &mut Loader, device: &Device) -> Self {
         let c = config;
         let emb = c.model_channels * c.channel_mult_emb;
         let noise_ch = c.model_channels * c.channel_mult_noise;
@@ -191,7 +236,7 @@ impl SongUnet {
                 let cin = cout;
                 cout = c.model_channels;
                 enc.push(Enc::Conv(EdmConv::load(
-                    &mut l,
+                    l,
                     &format!("enc.{res}x{res}_conv"),
                     cin,
                     cout,
@@ -204,7 +249,7 @@ impl SongUnet {
             } else {
                 enc.push(Enc::Block(Box::new(Block::load(
                     &SONG,
-                    &mut l,
+                    l,
                     &format!("enc.{res}x{res}_down"),
                     cout,
                     cout,
@@ -216,7 +261,7 @@ impl SongUnet {
                 skips.push(cout);
                 if c.encoder_type == "residual" {
                     enc.push(Enc::AuxResidual(EdmConv::load(
-                        &mut l,
+                        l,
                         &format!("enc.{res}x{res}_aux_residual"),
                         caux,
                         cout,
@@ -233,7 +278,7 @@ impl SongUnet {
                 cout = c.model_channels * mult;
                 enc.push(Enc::Block(Box::new(Block::load(
                     &SONG,
-                    &mut l,
+                    l,
                     &format!("enc.{res}x{res}_block{idx}"),
                     cin,
                     cout,
@@ -253,7 +298,7 @@ impl SongUnet {
             if level == levels - 1 {
                 dec.push(Dec::Block(Box::new(Block::load(
                     &SONG,
-                    &mut l,
+                    l,
                     &name("in0"),
                     cout,
                     cout,
@@ -264,7 +309,7 @@ impl SongUnet {
                 ))));
                 dec.push(Dec::Block(Box::new(Block::load(
                     &SONG,
-                    &mut l,
+                    l,
                     &name("in1"),
                     cout,
                     cout,
@@ -276,7 +321,7 @@ impl SongUnet {
             } else {
                 dec.push(Dec::Block(Box::new(Block::load(
                     &SONG,
-                    &mut l,
+                    l,
                     &name("up"),
                     cout,
                     cout,
@@ -292,7 +337,7 @@ impl SongUnet {
                 let attn = idx == c.num_blocks && c.attn_resolutions.contains(&res);
                 dec.push(Dec::Block(Box::new(Block::load(
                     &SONG,
-                    &mut l,
+                    l,
                     &name(&format!("block{idx}")),
                     cin,
                     cout,
@@ -304,13 +349,13 @@ impl SongUnet {
             }
             if level == 0 {
                 dec.push(Dec::AuxNorm(Box::new(edm_norm(
-                    &mut l,
+                    l,
                     &name("aux_norm"),
                     cout,
                     EPS,
                 ))));
                 dec.push(Dec::AuxConv(Box::new(EdmConv::load(
-                    &mut l,
+                    l,
                     &name("aux_conv"),
                     cout,
                     c.out_channels,
@@ -321,9 +366,7 @@ impl SongUnet {
                 ))));
             }
         }
-        let parameters = l.loaded();
-        l.finish("SongUNet")?;
-        Ok(SongUnet {
+        SongUnet {
             config: config.clone(),
             noise,
             map_label,
@@ -331,9 +374,9 @@ impl SongUnet {
             map_layer1,
             enc,
             dec,
-            parameters,
+            parameters: 0,
             device: device.clone(),
-        })
+        }
     }
 
     pub fn config(&self) -> &SongConfig {
