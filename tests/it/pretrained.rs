@@ -195,6 +195,17 @@ fn pretrained_errors_name_the_key_and_the_file() {
     ))
     .unwrap_err();
     assert!(e.contains("pretrained.schedule"), "{e}");
+    let cosine = "[pretrained.schedule]\nbeta_start = 0.0001\nbeta_end = 0.03\ntimesteps = 1000\n";
+    assert!(parse_config(&format!("{base}\n{cosine}")).is_ok());
+    let e = parse_config(&format!(
+        "{}\n{cosine}",
+        base.replace("kind = \"edm\"\nsigma_min", "kind = \"ddim\"\nsigma_min")
+    ))
+    .unwrap_err();
+    assert!(
+        e.contains("schedule.kind") && e.contains("beta 0.0001 to 0.03"),
+        "{e}"
+    );
     let e = parse_config(&base.replace("architecture = \"ddpm\"", "architecture = \"sd\""))
         .unwrap_err();
     assert!(

@@ -4,8 +4,11 @@
 //! `[pretrained]`), and from one place only.
 
 use super::keys::bad;
-use crate::config::{Architecture, Config, ConfigError, DenoiserKind, PretrainedConfig};
+use crate::config::{
+    Architecture, Config, ConfigError, DenoiserKind, DiscreteSchedule, PretrainedConfig,
+};
 use geotraj_denoise::pretrained::Layout;
+use geotraj_sampling::ScheduleKind;
 
 pub(super) fn check(config: &Config) -> Result<(), ConfigError> {
     match (&config.net, &config.train) {
@@ -134,6 +137,25 @@ fn check_pretrained(config: &Config, p: &PretrainedConfig) -> Result<(), ConfigE
         return Err(bad(
             "pretrained.schedule.timesteps",
             format!("needs at least 2, got {}", s.timesteps),
+        ));
+    }
+    // The "ddim" schedules step through DDPM's own linear table; on another
+    // table they would not land on the network's time steps.
+    let discrete = |k: &ScheduleKind| matches!(k, ScheduleKind::Ddim | ScheduleKind::DdimOffset);
+    let uses_ddim = discrete(&config.schedule.kind)
+        || config
+            .sweep
+            .as_ref()
+            .and_then(|w| w.schedule.as_ref())
+            .is_some_and(|list| list.iter().any(discrete));
+    if uses_ddim && *s != DiscreteSchedule::default() {
+        return Err(bad(
+            "schedule.kind",
+            format!(
+                "the \"ddim\" schedules step through DDPM's table (beta 1e-4 to 0.02, T = 1000), \
+                 not this network's (beta {} to {}, T = {}); choose another schedule",
+                s.beta_start, s.beta_end, s.timesteps
+            ),
         ));
     }
     Ok(())
