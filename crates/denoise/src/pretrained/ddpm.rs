@@ -5,12 +5,15 @@
 //! keys names.rs maps. It predicts ε from (x_t, t) with t the discrete time
 //! step (fractional t allowed).
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 use geotraj_data::weights::Weights;
 use serde::{Deserialize, Serialize};
 
 use super::error::PretrainedError;
-use super::layers::{Conv, Dense, GroupNorm, Loader, attend, avg_pool, silu, upsample};
+use super::layers::{
+    Conv, Dense, GroupNorm, Loader, attend, avg_pool, load_network, random_network, silu,
+    sinusoids, upsample,
+};
 use super::names::{Layout, Names, Part};
 
 /// The `model:` section of the DDIM code base's YAML configs (plus the
@@ -279,30 +282,26 @@ impl DdpmUnet {
         prefix: Option<&str>,
         device: &Device,
     ) -> Result<Self, PretrainedError> {
-        config.check().map_err(|message| PretrainedError::Invalid {
-            path: weights.path.clone(),
-            message: format!("DDPM U-Net config: {message}"),
-        })?;
-        let mut l = Loader::new(weights, "conv_in.weight", prefix, device)?;
-        let mut net = Self::build(config, layout, &mut l, device);
-        net.parameters = l.loaded();
-        l.finish("DDPM U-Net")?;
+        let (mut net, parameters) = load_network(
+            "DDPM U-Net",
+            config.check(),
+            weights,
+            "conv_in.weight",
+            prefix,
+            device,
+            |l| Self::build(config, layout, l, device),
+        )?;
+        net.parameters = parameters;
         Ok(net)
     }
 
     /// The network `config` describes with seeded random weights (PyTorch's
     /// scale): for benchmarks and smoke tests without a weights file.
     pub fn random(config: &DdpmConfig, seed: u64, device: &Device) -> Result<Self, String> {
-        config.check()?;
-        let empty = Weights {
-            path: "(random weights)".into(),
-            format: "random",
-            tensors: Default::default(),
-            other: Vec::new(),
-        };
-        let mut l = Loader::random(&empty, seed, device);
-        let mut net = Self::build(config, Layout::Ddim, &mut l, device);
-        net.parameters = l.loaded();
+        let (mut net, parameters) = random_network(config.check(), seed, device, |l| {
+            Self::build(config, Layout::Ddim, l, device)
+        })?;
+        net.parameters = parameters;
         Ok(net)
     }
 
@@ -554,21 +553,5 @@ pub fn timestep_embedding(
     let half = dim / 2;
     let scale = -((10000f64).ln() / (half as f64 - shift as f64)) as f32;
     let freqs: Vec<f32> = (0..half).map(|k| (k as f32 * scale).exp()).collect();
-    let mut rows = Vec::with_capacity(t.len() * dim);
-    for &ti in t {
-        let args: Vec<f32> = freqs.iter().map(|f| ti as f32 * f).collect();
-        let sin = args.iter().map(|a| (*a as f64).sin() as f32);
-        let cos = args.iter().map(|a| (*a as f64).cos() as f32);
-        if flip {
-            rows.extend(cos);
-            rows.extend(sin);
-        } else {
-            rows.extend(sin);
-            rows.extend(cos);
-        }
-        if dim % 2 == 1 {
-            rows.push(0.0);
-        }
-    }
-    Tensor::from_data(TensorData::new(rows, [t.len(), dim]), device)
+    sinusoids(t, &freqs, !flip, dim, device)
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::edm_block::{Block, Style};
 use super::edm_layers::{EdmConv, NoiseEmbedding, Resample, check_levels, edm_norm};
 use super::error::PretrainedError;
-use super::layers::{Dense, GroupNorm, Loader, silu};
+use super::layers::{Dense, GroupNorm, Loader, load_network, silu};
 
 /// DhariwalUNet's keyword arguments, under EDM's names and defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,11 +97,20 @@ impl DhariwalUnet {
         prefix: Option<&str>,
         device: &Device,
     ) -> Result<Self, PretrainedError> {
-        config.check().map_err(|message| PretrainedError::Invalid {
-            path: weights.path.clone(),
-            message: format!("DhariwalUNet config: {message}"),
-        })?;
-        let mut l = Loader::new(weights, "map_layer0.weight", prefix, device)?;
+        let (mut net, parameters) = load_network(
+            "DhariwalUNet",
+            config.check(),
+            weights,
+            "map_layer0.weight",
+            prefix,
+            device,
+            |l| Self::build(config, l, device),
+        )?;
+        net.parameters = parameters;
+        Ok(net)
+    }
+
+    fn build(config: &DhariwalConfig, l: &mut Loader, device: &Device) -> Self {
         let c = config;
         let emb = c.model_channels * c.channel_mult_emb;
         // Trained with augmentation labels; sampling passes none.
@@ -115,7 +124,7 @@ impl DhariwalUnet {
         let mut skips = Vec::new();
         let mut cout = c.model_channels * c.channel_mult[0];
         let conv_in = EdmConv::load(
-            &mut l,
+            l,
             &format!("enc.{r}x{r}_conv", r = c.img_resolution),
             c.in_channels,
             cout,
@@ -132,7 +141,7 @@ impl DhariwalUnet {
             let res = c.img_resolution >> level;
             if level > 0 {
                 enc.push(block(
-                    &mut l,
+                    l,
                     format!("enc.{res}x{res}_down"),
                     cout,
                     cout,
@@ -146,7 +155,7 @@ impl DhariwalUnet {
                 cout = c.model_channels * mult;
                 let attn = c.attn_resolutions.contains(&res);
                 enc.push(block(
-                    &mut l,
+                    l,
                     format!("enc.{res}x{res}_block{idx}"),
                     cin,
                     cout,
@@ -162,7 +171,7 @@ impl DhariwalUnet {
             let res = c.img_resolution >> level;
             if level == levels - 1 {
                 dec.push(block(
-                    &mut l,
+                    l,
                     format!("dec.{res}x{res}_in0"),
                     cout,
                     cout,
@@ -170,7 +179,7 @@ impl DhariwalUnet {
                     true,
                 ));
                 dec.push(block(
-                    &mut l,
+                    l,
                     format!("dec.{res}x{res}_in1"),
                     cout,
                     cout,
@@ -179,7 +188,7 @@ impl DhariwalUnet {
                 ));
             } else {
                 dec.push(block(
-                    &mut l,
+                    l,
                     format!("dec.{res}x{res}_up"),
                     cout,
                     cout,
@@ -192,7 +201,7 @@ impl DhariwalUnet {
                 cout = c.model_channels * mult;
                 let attn = c.attn_resolutions.contains(&res);
                 dec.push(block(
-                    &mut l,
+                    l,
                     format!("dec.{res}x{res}_block{idx}"),
                     cin,
                     cout,
@@ -201,9 +210,9 @@ impl DhariwalUnet {
                 ));
             }
         }
-        let out_norm = edm_norm(&mut l, "out_norm", cout, 1e-5);
+        let out_norm = edm_norm(l, "out_norm", cout, 1e-5);
         let out_conv = EdmConv::load(
-            &mut l,
+            l,
             "out_conv",
             cout,
             c.out_channels,
@@ -212,9 +221,7 @@ impl DhariwalUnet {
             Resample::None,
             2,
         );
-        let parameters = l.loaded();
-        l.finish("DhariwalUNet")?;
-        Ok(DhariwalUnet {
+        DhariwalUnet {
             config: config.clone(),
             map_layer0,
             map_layer1,
@@ -224,9 +231,9 @@ impl DhariwalUnet {
             dec,
             out_norm,
             out_conv,
-            parameters,
+            parameters: 0,
             device: device.clone(),
-        })
+        }
     }
 
     pub fn config(&self) -> &DhariwalConfig {

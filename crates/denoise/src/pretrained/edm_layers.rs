@@ -5,9 +5,9 @@
 
 use burn::tensor::module::{conv_transpose2d, conv2d};
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 
-use super::layers::{GroupNorm, Loader};
+use super::layers::{GroupNorm, Loader, sinusoids};
 
 /// How a convolution resamples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,21 +146,7 @@ impl NoiseEmbedding {
                 .map(|f| (2.0 * std::f64::consts::PI) as f32 * f)
                 .collect(),
         };
-        let dim = 2 * freqs.len();
-        let mut rows = Vec::with_capacity(c_noise.len() * dim);
-        for &c in c_noise {
-            let args: Vec<f32> = freqs.iter().map(|f| c as f32 * f).collect();
-            let sin = args.iter().map(|a| (*a as f64).sin() as f32);
-            let cos = args.iter().map(|a| (*a as f64).cos() as f32);
-            if sin_first {
-                rows.extend(sin);
-                rows.extend(cos);
-            } else {
-                rows.extend(cos);
-                rows.extend(sin);
-            }
-        }
-        Tensor::from_data(TensorData::new(rows, [c_noise.len(), dim]), device)
+        sinusoids(c_noise, &freqs, sin_first, 2 * freqs.len(), device)
     }
 }
 

@@ -4,6 +4,7 @@
 //! collecting every problem for one error.
 
 use std::collections::BTreeSet;
+use std::sync::LazyLock;
 
 use burn::tensor::activation::softmax;
 use burn::tensor::module::{conv2d, linear};
@@ -15,6 +16,79 @@ use super::error::PretrainedError;
 
 /// How many problems an error lists.
 const LISTED: usize = 8;
+
+/// The (empty) file behind a random loader.
+static NO_WEIGHTS: LazyLock<Weights> = LazyLock::new(|| Weights {
+    path: "(random weights)".into(),
+    format: "random",
+    tensors: Default::default(),
+    other: Vec::new(),
+});
+
+/// Loads a network every architecture's way: its config checked (the
+/// error names `what` and the file), its keys found under `prefix` or
+/// before `anchor`, `build` filling it from the loader, and every missing,
+/// misshapen or unused weight reported together. Returns the network and
+/// its parameter count.
+pub fn load_network<T>(
+    what: &str,
+    check: Result<(), String>,
+    weights: &Weights,
+    anchor: &str,
+    prefix: Option<&str>,
+    device: &Device,
+    build: impl FnOnce(&mut Loader) -> T,
+) -> Result<(T, usize), PretrainedError> {
+    check.map_err(|message| PretrainedError::Invalid {
+        path: weights.path.clone(),
+        message: format!("{what} config: {message}"),
+    })?;
+    let mut l = Loader::new(weights, anchor, prefix, device)?;
+    let net = build(&mut l);
+    let parameters = l.loaded();
+    l.finish(what)?;
+    Ok((net, parameters))
+}
+
+/// The same network with seeded random weights of PyTorch's scale, for
+/// benchmarks and smoke tests without a weights file.
+pub fn random_network<T>(
+    check: Result<(), String>,
+    seed: u64,
+    device: &Device,
+    build: impl FnOnce(&mut Loader) -> T,
+) -> Result<(T, usize), String> {
+    check?;
+    let mut l = Loader::random(seed, device);
+    let net = build(&mut l);
+    Ok((net, l.loaded()))
+}
+
+/// Sinusoidal embeddings: per t, sin and cos of t·f (f32 products, as the
+/// reference networks compute them), in either order, zero-padded to `dim`.
+pub fn sinusoids(
+    t: &[f64],
+    freqs: &[f32],
+    sin_first: bool,
+    dim: usize,
+    device: &Device,
+) -> Tensor<2> {
+    let mut rows = Vec::with_capacity(t.len() * dim);
+    for &ti in t {
+        let args: Vec<f32> = freqs.iter().map(|f| ti as f32 * f).collect();
+        let sin = args.iter().map(|a| (*a as f64).sin() as f32);
+        let cos = args.iter().map(|a| (*a as f64).cos() as f32);
+        if sin_first {
+            rows.extend(sin);
+            rows.extend(cos);
+        } else {
+            rows.extend(cos);
+            rows.extend(sin);
+        }
+        rows.resize(rows.len() + dim - 2 * freqs.len(), 0.0);
+    }
+    Tensor::from_data(TensorData::new(rows, [t.len(), dim]), device)
+}
 
 /// torch.nn.Conv2d (groups 1, dilation 1).
 #[derive(Debug, Clone)]
@@ -151,9 +225,9 @@ impl<'w> Loader<'w> {
 
     /// A loader that draws every tensor at random (seeded): weights of
     /// PyTorch's scale for benchmarks and smoke tests without a file.
-    pub fn random(empty: &'w Weights, seed: u64, device: &Device) -> Self {
+    pub fn random(seed: u64, device: &Device) -> Loader<'static> {
         Loader {
-            weights: empty,
+            weights: &NO_WEIGHTS,
             random: Some(geotraj_data::Stream::new(seed, 0)),
             prefix: String::new(),
             device: device.clone(),
@@ -258,17 +332,18 @@ impl<'w> Loader<'w> {
         }
     }
 
-    pub fn dense_no_bias(&mut self, name: &str, i: usize, o: usize) -> Dense {
-        Dense {
-            weight: self.tensor(&format!("{name}.weight"), [o, i]).transpose(),
-            bias: None,
-        }
+    pub fn dense(&mut self, name: &str, i: usize, o: usize) -> Dense {
+        self.linear(name, i, o, true)
     }
 
-    pub fn dense(&mut self, name: &str, i: usize, o: usize) -> Dense {
+    pub fn dense_no_bias(&mut self, name: &str, i: usize, o: usize) -> Dense {
+        self.linear(name, i, o, false)
+    }
+
+    fn linear(&mut self, name: &str, i: usize, o: usize, bias: bool) -> Dense {
         Dense {
             weight: self.tensor(&format!("{name}.weight"), [o, i]).transpose(),
-            bias: Some(self.tensor(&format!("{name}.bias"), [o])),
+            bias: bias.then(|| self.tensor(&format!("{name}.bias"), [o])),
         }
     }
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::edm_block::{Block, Style};
 use super::edm_layers::{EdmConv, NoiseEmbedding, Resample, check_levels, edm_norm};
 use super::error::PretrainedError;
-use super::layers::{Dense, GroupNorm, Loader, silu};
+use super::layers::{Dense, GroupNorm, Loader, load_network, random_network, silu};
 
 /// SongUNet's keyword arguments, under EDM's names and defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -177,30 +177,26 @@ impl SongUnet {
         prefix: Option<&str>,
         device: &Device,
     ) -> Result<Self, PretrainedError> {
-        config.check().map_err(|message| PretrainedError::Invalid {
-            path: weights.path.clone(),
-            message: format!("SongUNet config: {message}"),
-        })?;
-        let mut l = Loader::new(weights, "map_layer0.weight", prefix, device)?;
-        let mut net = Self::build(config, &mut l, device);
-        net.parameters = l.loaded();
-        l.finish("SongUNet")?;
+        let (mut net, parameters) = load_network(
+            "SongUNet",
+            config.check(),
+            weights,
+            "map_layer0.weight",
+            prefix,
+            device,
+            |l| Self::build(config, l, device),
+        )?;
+        net.parameters = parameters;
         Ok(net)
     }
 
     /// The network `config` describes with seeded random weights: for
     /// benchmarks without a weights file.
     pub fn random(config: &SongConfig, seed: u64, device: &Device) -> Result<Self, String> {
-        config.check()?;
-        let empty = Weights {
-            path: "(random weights)".into(),
-            format: "random",
-            tensors: Default::default(),
-            other: Vec::new(),
-        };
-        let mut l = Loader::random(&empty, seed, device);
-        let mut net = Self::build(config, &mut l, device);
-        net.parameters = l.loaded();
+        let (mut net, parameters) = random_network(config.check(), seed, device, |l| {
+            Self::build(config, l, device)
+        })?;
+        net.parameters = parameters;
         Ok(net)
     }
 
