@@ -13,26 +13,14 @@
 //! download each block's scores. Peak resident memory (VmHWM) is the
 //! process's, data set and device copies included (on the CPU device).
 
+mod common;
+
+use common::{device, time};
 use geotraj::data::{FASHION_MNIST_DIR, Split, load_mnist_dir, rng};
 use geotraj::denoise::{NearestNeighbours, OptimalDenoiser, OptimalOptions};
-use geotraj::sampling::{Denoiser, Device, host};
+use geotraj::sampling::{Denoiser, host};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
-
-/// Median seconds of `f` over about 2 s (at least 2 runs), after a warm-up.
-fn time(mut f: impl FnMut()) -> f64 {
-    let start = Instant::now();
-    f();
-    let mut t = Vec::new();
-    while t.len() < 2 || (start.elapsed().as_secs_f64() < 2.0 && t.len() < 20) {
-        let s = Instant::now();
-        f();
-        t.push(s.elapsed().as_secs_f64());
-    }
-    t.sort_by(f64::total_cmp);
-    t[t.len() / 2]
-}
 
 /// The process's peak resident set (VmHWM) in MiB, where /proc has it.
 fn peak_rss_mib() -> Option<f64> {
@@ -40,22 +28,6 @@ fn peak_rss_mib() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
-}
-
-fn device() -> (Device, String) {
-    match std::env::var("GEOTRAJ_BENCH_DEVICE").as_deref() {
-        Ok("wgpu") => {
-            let d = Device::wgpu_options().init().expect("a wgpu adapter");
-            let name = d
-                .identity()
-                .map_or("wgpu".into(), |i| format!("wgpu: {}", i.name));
-            (d, name)
-        }
-        _ => (
-            Device::flex(),
-            format!("cpu (flex, {} threads)", rayon::current_num_threads()),
-        ),
-    }
 }
 
 fn main() {
@@ -79,7 +51,7 @@ fn main() {
     let blocks = den.blocks();
     let nn = NearestNeighbours::from_blocks(blocks.clone());
     let sq = host::upload(&rng::normal_rows(2, 0..1024, 1024), 1024, 1024, &dev);
-    let s = time(|| {
+    let s = time(2.0, 2, || {
         let _ = host::download(sq.clone().matmul(sq.clone()));
     });
     println!(
@@ -104,7 +76,7 @@ fn main() {
             g
         };
         let x0 = host::upload(&data.rows[..b * d], b, d, &dev);
-        let s = time(|| {
+        let s = time(2.0, 2, || {
             for k in 0..blocks.len() {
                 let _ = host::download(x0.clone().matmul(blocks.transposed(k)));
             }
@@ -129,7 +101,7 @@ fn main() {
                 .collect();
             let x = host::upload(&q, b, d, &dev);
             let before = den.narrow_stats();
-            let s = time(|| {
+            let s = time(2.0, 2, || {
                 let _ = host::download(den.denoise(x.clone(), sigma));
             });
             let after = den.narrow_stats();
@@ -148,7 +120,7 @@ fn main() {
                 gemm,
             );
             let before = nn.stats();
-            let s = time(|| {
+            let s = time(2.0, 2, || {
                 let _ = nn.query(&q, b).expect("finite queries");
             });
             let after = nn.stats();

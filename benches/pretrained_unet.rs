@@ -12,41 +12,13 @@
 //! attention products (`flops_per_image`, equal to torch's FlopCounterMode:
 //! 12.44 GFLOP per 32 x 32 image).
 
+mod common;
+
+use common::{device, time};
 use geotraj::data::normal_rows;
 use geotraj::denoise::pretrained::{DdpmConfig, DdpmUnet, SongConfig, SongUnet, flops_per_image};
 use geotraj::sampling::host::{download, upload};
-use geotraj::sampling::{Device, Tensor};
-use std::time::Instant;
-
-/// Median seconds of `f` over about 10 s (at least 3 runs), after a warm-up.
-fn time(mut f: impl FnMut()) -> f64 {
-    let start = Instant::now();
-    f();
-    let mut t = Vec::new();
-    while t.len() < 3 || (start.elapsed().as_secs_f64() < 10.0 && t.len() < 20) {
-        let s = Instant::now();
-        f();
-        t.push(s.elapsed().as_secs_f64());
-    }
-    t.sort_by(f64::total_cmp);
-    t[t.len() / 2]
-}
-
-fn device() -> (Device, String) {
-    match std::env::var("GEOTRAJ_BENCH_DEVICE").as_deref() {
-        Ok("wgpu") => {
-            let d = Device::wgpu_options().init().expect("a wgpu adapter");
-            let name = d
-                .identity()
-                .map_or("wgpu".into(), |i| format!("wgpu: {}", i.name));
-            (d, name)
-        }
-        _ => (
-            Device::flex(),
-            format!("cpu (flex, {} threads)", rayon::current_num_threads()),
-        ),
-    }
-}
+use geotraj::sampling::Tensor;
 
 fn main() {
     let batch: usize = std::env::var("GEOTRAJ_BENCH_BATCH")
@@ -59,7 +31,7 @@ fn main() {
     let flops = flops_per_image(&config) as f64 * batch as f64;
     let d = config.dim();
     let x = upload(&normal_rows(1, 0..batch, d), batch, d, &device);
-    let secs = time(|| {
+    let secs = time(10.0, 3, || {
         let y = net.forward(x.clone(), 500.0);
         download(y);
     });
@@ -77,7 +49,7 @@ fn main() {
         .expect("the DDPM++ config is valid");
     let images = x.clone().reshape([batch, 3, 32, 32]);
     let noise = vec![0.25; batch];
-    let secs_edm = time(|| {
+    let secs_edm = time(10.0, 3, || {
         let y = edm.forward_images(images.clone(), &noise, None);
         download(y.reshape([batch, d]));
     });
@@ -90,7 +62,7 @@ fn main() {
     // A square GEMM of about the same FLOPs, for the device's matmul ceiling.
     let n = ((flops / 2.0).cbrt() as usize).clamp(256, 4096);
     let a: Tensor<2> = upload(&normal_rows(2, 0..n, n), n, n, &device);
-    let gemm = time(|| {
+    let gemm = time(10.0, 3, || {
         download(a.clone().matmul(a.clone()));
     });
     let gemm_flops = 2.0 * (n as f64).powi(3);
