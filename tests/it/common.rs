@@ -80,6 +80,21 @@ pub fn run_to(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathB
     out
 }
 
+/// Runs the config `text` (saved as DIR/NAME.toml) on the CPU, expecting
+/// it to fail; returns the error as `run-experiment` prints it.
+pub fn fail_to(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let cfg = dir.join(format!("{name}.toml"));
+    std::fs::write(&cfg, text).unwrap();
+    run_experiment(&geotraj::workbench::execute::RunOptions {
+        config_path: cfg,
+        device: geotraj::workbench::context::device::DeviceChoice::Cpu,
+        quick: false,
+        out: Some(dir.join(name)),
+    })
+    .err()
+    .expect("the run fails")
+}
+
 /// A numeric column of a table as f64 (integers and flags converted, null as NaN).
 pub fn numeric(t: &geotraj::records::Table, name: &str) -> Vec<f64> {
     use geotraj::records::Column;

@@ -222,16 +222,7 @@ fn a_learned_denoiser_without_a_network_is_one_clear_error() {
             tmp.path().join("nothing").display()
         ),
     ) + "\n[schedule]\nkind = \"edm\"\n[[sampler]]\nsolver = \"euler\"\nsteps = 4\n";
-    let cfg = tmp.path().join("missing.toml");
-    std::fs::write(&cfg, missing).unwrap();
-    let e = crate::common::run_experiment(&geotraj::workbench::execute::RunOptions {
-        config_path: cfg,
-        device: geotraj::workbench::context::device::DeviceChoice::Cpu,
-        quick: false,
-        out: Some(tmp.path().join("out")),
-    })
-    .err()
-    .unwrap();
+    let e = crate::common::fail_to(tmp.path(), "missing", &missing);
     assert!(
         e.contains("denoiser.checkpoint") && e.contains("nothing"),
         "{e}"

@@ -2,7 +2,7 @@
 //! fixture U-Net (tests/fixtures/pretrained) as the learned denoiser of a
 //! run, beside the optimal one, and the errors a user meets.
 
-use crate::common::{numeric, parse_config, run_experiment, run_to};
+use crate::common::{fail_to, numeric, parse_config, run_to};
 use geotraj::records::read_parquet;
 use std::path::{Path, PathBuf};
 use tempfile::tempdir;
@@ -126,18 +126,7 @@ fn a_pretrained_ddpm_samples_and_meets_the_optimal_denoiser() {
 fn pretrained_errors_name_the_key_and_the_file() {
     let tmp = tempdir().unwrap();
     let data = images(tmp.path());
-    let run = |text: String| {
-        let cfg = tmp.path().join("bad.toml");
-        std::fs::write(&cfg, text).unwrap();
-        run_experiment(&geotraj::workbench::execute::RunOptions {
-            config_path: cfg,
-            device: geotraj::workbench::context::device::DeviceChoice::Cpu,
-            quick: false,
-            out: Some(tmp.path().join("bad")),
-        })
-        .err()
-        .expect("the run fails")
-    };
+    let run = |text: String| fail_to(tmp.path(), "bad", &text);
     let e = run(config(&tmp.path().join("none.ckpt"), &data, 4));
     assert!(
         e.contains("pretrained.weights") && e.contains("none.ckpt") && e.contains("README"),
@@ -255,16 +244,7 @@ fn a_diffusers_unet_runs_from_its_folder() {
         "layout = \"diffusers\"",
         "layout = \"ddim\"\npreset = \"cifar10\"",
     );
-    let cfg = tmp.path().join("wrong.toml");
-    std::fs::write(&cfg, wrong).unwrap();
-    let e = run_experiment(&geotraj::workbench::execute::RunOptions {
-        config_path: cfg,
-        device: geotraj::workbench::context::device::DeviceChoice::Cpu,
-        quick: false,
-        out: Some(tmp.path().join("wrong")),
-    })
-    .err()
-    .unwrap();
+    let e = fail_to(tmp.path(), "wrong", &wrong);
     assert!(e.contains("temb.dense.0.weight: missing"), "{e}");
 }
 
@@ -298,16 +278,7 @@ fn an_edm_network_runs_behind_its_preconditioning() {
         e.contains("pretrained.preset") && e.contains("network.json"),
         "{e}"
     );
-    let cfg = tmp.path().join("class.toml");
-    std::fs::write(&cfg, edm("\nclass = 7")).unwrap();
-    let e = run_experiment(&geotraj::workbench::execute::RunOptions {
-        config_path: cfg,
-        device: geotraj::workbench::context::device::DeviceChoice::Cpu,
-        quick: false,
-        out: Some(tmp.path().join("class")),
-    })
-    .err()
-    .unwrap();
+    let e = fail_to(tmp.path(), "class", &edm("\nclass = 7"));
     assert!(
         e.contains("pretrained.class: 7 is not a class of this network (4 classes)"),
         "{e}"
