@@ -205,3 +205,24 @@ fn weights_over_the_cap_refused_before_reading() {
     crate::limits::TEST_CAP.with(|c| c.set(None));
     assert!(e.contains("256 bytes as f32, over the 100-byte cap"), "{e}");
 }
+
+#[test]
+fn an_overflowing_shape_is_refused_not_wrapped() {
+    // 2^32 x 2^32 elements wrap to 0 in u64: the cap must still refuse it.
+    let mut p = proto();
+    p.extend_from_slice(b"}(");
+    str(&mut p, "w");
+    tensor(
+        &mut p,
+        "FloatStorage",
+        "0",
+        6,
+        0,
+        &[65536, 65536, 65536, 65536],
+        &[0, 0, 0, 0],
+    );
+    p.extend_from_slice(b"u.");
+    let f = temp_file("big.pt", &zip_checkpoint(p, Store::Stored));
+    let e = read_weights(f.path()).unwrap_err().to_string();
+    assert!(e.contains("over the") && e.contains("cap"), "{e}");
+}

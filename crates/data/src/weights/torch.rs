@@ -128,6 +128,11 @@ pub(super) fn tensors(root: &Value, arena: &Arena) -> Vec<Named> {
     out
 }
 
+/// The number of values a view holds; None when the product overflows.
+pub(super) fn view_len(t: &TensorRef) -> Option<u64> {
+    t.shape.iter().try_fold(1u64, |a, &s| a.checked_mul(s))
+}
+
 /// A tensor's values, gathered from its storage's bytes by offset and
 /// strides after checking that the view lies within the storage.
 pub(super) fn gather(
@@ -137,11 +142,7 @@ pub(super) fn gather(
     storage: &[u8],
 ) -> Result<Vec<f32>, String> {
     let numel = storage.len() / size;
-    let count = t
-        .shape
-        .iter()
-        .try_fold(1u64, |a, &s| a.checked_mul(s))
-        .ok_or("a shape whose size fits in memory")?;
+    let count = view_len(t).ok_or("a shape whose size fits in memory")?;
     if count > 0 {
         let last = t
             .shape
@@ -284,7 +285,8 @@ pub(super) fn read(path: &Path) -> Result<Weights, DataError> {
             other.push((name, id.dtype.to_owned()));
             continue;
         }
-        elements = elements.saturating_add(t.shape.iter().product());
+        // An overflowing shape counts as unbounded, so the cap refuses it.
+        elements = elements.saturating_add(view_len(&t).unwrap_or(u64::MAX));
         by_storage
             .entry(id.key.clone())
             .or_insert_with(|| (id, Vec::new()))

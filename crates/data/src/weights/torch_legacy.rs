@@ -6,7 +6,7 @@
 
 use super::pickle::{self, Value};
 use super::tensors::{Weights, check_cap};
-use super::torch::{is_float, storage_dtype, tensors, view_tensor};
+use super::torch::{is_float, storage_dtype, tensors, view_len, view_tensor};
 use crate::error::DataError;
 use crate::regular::{open_regular, read_checked_len};
 use std::collections::{BTreeMap, HashMap};
@@ -153,7 +153,8 @@ pub(super) fn read(path: &Path) -> Result<Weights, DataError> {
                 format!("storage {:?} among the file's keys", id.root),
             ));
         };
-        elements = elements.saturating_add(t.shape.iter().product());
+        // An overflowing shape counts as unbounded, so the cap refuses it.
+        elements = elements.saturating_add(view_len(&t).unwrap_or(u64::MAX));
         check_cap(path, elements)?;
         let skip = (id.offset as usize).saturating_mul(id.size).min(n);
         let storage = &bytes[start + skip..start + n];
