@@ -17,8 +17,8 @@ mod common;
 use common::{device, time};
 use geotraj::data::normal_rows;
 use geotraj::denoise::pretrained::{DdpmConfig, DdpmUnet, SongConfig, SongUnet, flops_per_image};
-use geotraj::sampling::host::{download, upload};
 use geotraj::sampling::Tensor;
+use geotraj::sampling::host::{download, upload};
 
 fn main() {
     let batch: usize = std::env::var("GEOTRAJ_BENCH_BATCH")
