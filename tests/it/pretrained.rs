@@ -273,6 +273,21 @@ fn an_edm_network_runs_behind_its_preconditioning() {
         network.contains("NCSN++") && network.contains("class 2") && network.contains("VEPrecond"),
         "{network}"
     );
+    let out = run_to(tmp.path(), "keyed", &edm("\nclass = \"per-trajectory\""));
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let network = run["model"]["network"].as_str().unwrap();
+    assert!(
+        network.contains("one class of 4 per trajectory"),
+        "{network}"
+    );
+    for bad in ["\"each\"", "-1"] {
+        let e = parse_config(&edm(&format!("\nclass = {bad}"))).unwrap_err();
+        assert!(
+            e.contains("pretrained.class") && e.contains("per-trajectory"),
+            "{e}"
+        );
+    }
     let e = parse_config(&edm("\npreset = \"cifar10\"")).unwrap_err();
     assert!(
         e.contains("pretrained.preset") && e.contains("network.json"),

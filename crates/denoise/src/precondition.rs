@@ -105,6 +105,11 @@ impl Preconditioning {
 pub trait Network: Send + Sync {
     /// F for a batch (batch x d) at one noise conditioning value.
     fn forward(&self, x_in: Tensor<2>, c_noise: f64) -> Tensor<2>;
+    /// F for rows that are trajectories `first..` (see `Denoiser::denoise_rows`).
+    fn forward_rows(&self, x_in: Tensor<2>, c_noise: f64, first: usize) -> Tensor<2> {
+        let _ = first;
+        self.forward(x_in, c_noise)
+    }
     fn dim(&self) -> usize;
     fn device(&self) -> Device;
     fn describe(&self) -> String;
@@ -118,8 +123,14 @@ pub struct Preconditioned<N: Network> {
 
 impl<N: Network> Denoiser for Preconditioned<N> {
     fn denoise(&self, x: Tensor<2>, sigma: f64) -> Tensor<2> {
+        self.denoise_rows(x, sigma, 0)
+    }
+
+    fn denoise_rows(&self, x: Tensor<2>, sigma: f64, first: usize) -> Tensor<2> {
         let c = self.preconditioning.coefficients(sigma);
-        let f = self.net.forward(x.clone().mul_scalar(c.c_in), c.c_noise);
+        let f = self
+            .net
+            .forward_rows(x.clone().mul_scalar(c.c_in), c.c_noise, first);
         x.mul_scalar(c.c_skip) + f.mul_scalar(c.c_out)
     }
 

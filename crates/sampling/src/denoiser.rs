@@ -6,6 +6,14 @@ use burn::tensor::{Device, Tensor};
 pub trait Denoiser: Send + Sync {
     /// D(x; sigma) for a batch of flattened states (batch x d) on `self.device()`.
     fn denoise(&self, x: Tensor<2>, sigma: f64) -> Tensor<2>;
+    /// D(x; sigma) for rows that are the run's trajectories `first..first + batch`.
+    /// Only a denoiser whose output depends on the trajectory (a
+    /// class-conditional network with a class per trajectory) overrides it;
+    /// such a denoiser's `denoise` takes its rows as trajectories 0..batch.
+    fn denoise_rows(&self, x: Tensor<2>, sigma: f64, first: usize) -> Tensor<2> {
+        let _ = first;
+        self.denoise(x, sigma)
+    }
     /// The state dimension d.
     fn dim(&self) -> usize;
     /// The device that inputs must live on and outputs come back on.

@@ -15,7 +15,8 @@ pub trait StepNoise: Sync {
 /// One batch's recording. Buffers are batch-major: [row][slot][d].
 pub struct Recorder<'a> {
     denoiser: &'a dyn Denoiser,
-    /// Absolute index of the batch's first trajectory (for error messages).
+    /// Absolute index of the batch's first trajectory (for error messages
+    /// and denoisers keyed on the trajectory).
     first: usize,
     rows: usize,
     d: usize,
@@ -78,7 +79,7 @@ impl<'a> Recorder<'a> {
         step: usize,
         at_state: bool,
     ) -> Result<Tensor<2>, SampleError> {
-        let out = self.denoiser.denoise(x.clone(), sigma);
+        let out = self.denoiser.denoise_rows(x.clone(), sigma, self.first);
         let rows = host::download(out.clone());
         self.check(&rows, "denoiser output", step, sigma)?;
         self.evals.push(rows);

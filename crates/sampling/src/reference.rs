@@ -219,10 +219,11 @@ impl Field<'_> {
             let rows = self.batch_size.min(self.n - first);
             let xs = &x[first * self.d..(first + rows) * self.d];
             let x32: Vec<f32> = xs.iter().map(|&v| v as f32).collect();
-            let den = host::download(
-                self.denoiser
-                    .denoise(host::upload(&x32, rows, self.d, &device), sigma),
-            );
+            let den = host::download(self.denoiser.denoise_rows(
+                host::upload(&x32, rows, self.d, &device),
+                sigma,
+                first,
+            ));
             if let Some(p) = den.iter().position(|v| !v.is_finite()) {
                 return Err(SampleError::NonFinite {
                     what: "denoiser output (reference solve)",

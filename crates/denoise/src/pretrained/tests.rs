@@ -12,7 +12,7 @@ use geotraj_sampling::Denoiser;
 
 use super::*;
 
-fn fixture(name: &str) -> PathBuf {
+pub(super) fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/fixtures/pretrained")
         .join(name)
@@ -48,11 +48,15 @@ fn tiny_config() -> DdpmConfig {
     }
 }
 
-fn tensor<const D: usize>(shape: &[usize], values: Vec<f32>, device: &Device) -> Tensor<D> {
+pub(super) fn tensor<const D: usize>(
+    shape: &[usize],
+    values: Vec<f32>,
+    device: &Device,
+) -> Tensor<D> {
     Tensor::from_data(TensorData::new(values, shape.to_vec()), device)
 }
 
-fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+pub(super) fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
     a.iter()
         .zip(b)
@@ -434,81 +438,6 @@ fn diffusers_configs_outside_the_ddpm_family_are_refused_by_key() {
             .unwrap_err()
             .contains("not JSON")
     );
-}
-
-fn edm_denoiser(name: &str, device: &Device) -> crate::Preconditioned<EdmNetwork> {
-    let dir = fixture(name);
-    let cfg =
-        edm_config_from_json(&std::fs::read_to_string(dir.join("network.json")).unwrap()).unwrap();
-    let w = read_weights(&dir.join("network.safetensors")).unwrap();
-    let unet = EdmUnet::load(&cfg, &w, None, device).unwrap();
-    // EDM's parameter counts (buffers left out), as the fixture script printed them.
-    let want = match name {
-        "edm-ddpmpp-vp" => 189_491,
-        "edm-ncsnpp-ve" => 190_979,
-        "edm-adm-edm" => 641_891,
-        _ => 189_347,
-    };
-    assert_eq!(unet.parameters(), want, "{name}");
-    let class = (cfg.arch.label_dim() > 0).then_some(2);
-    crate::Preconditioned {
-        net: EdmNetwork { unet, class },
-        preconditioning: cfg.preconditioning,
-    }
-}
-
-#[test]
-fn edm_song_unets_behind_their_preconditioning_match_edm() {
-    let device = Device::flex();
-    let io = fixture("edm-io.npz");
-    let (xs, x) = read_npz_f32(&io, Some("x")).unwrap();
-    let (_, sigma) = read_npz_f32(&io, Some("sigma")).unwrap();
-    let d: usize = xs[1..].iter().product();
-    for name in [
-        "edm-ddpmpp-vp",
-        "edm-ncsnpp-ve",
-        "edm-ddpmpp-edm",
-        "edm-adm-edm",
-    ] {
-        let den = edm_denoiser(name, &device);
-        let (_, want) = read_npz_f32(&io, Some(&name.replace('-', "_"))).unwrap();
-        for (i, &s) in sigma.iter().enumerate() {
-            let row = x[i * d..(i + 1) * d].to_vec();
-            let got = den
-                .denoise(tensor(&[1, d], row, &device), f64::from(s))
-                .into_data()
-                .try_into_vec::<f32>()
-                .unwrap();
-            let err = max_abs_diff(&got, &want[i * d..(i + 1) * d]);
-            let scale = want[i * d..(i + 1) * d]
-                .iter()
-                .fold(0f32, |m, v| m.max(v.abs()));
-            eprintln!("{name} at sigma {s}: max |D - EDM| = {err:e} (values up to {scale})");
-            assert!(err < 2e-5 * (1.0 + s), "{name} at sigma {s}: {err}");
-        }
-    }
-}
-
-#[test]
-fn edm_exports_outside_song_unet_are_refused_by_key() {
-    let text = std::fs::read_to_string(fixture("edm-ddpmpp-vp/network.json")).unwrap();
-    let c = edm_config_from_json(&text).unwrap();
-    assert_eq!(c.preconditioning, crate::Preconditioning::VP);
-    let EdmArch::Song(song) = &c.arch else {
-        panic!("{c:?}")
-    };
-    assert_eq!((song.augment_dim, song.model_channels), (9, 16));
-    let e = edm_config_from_json(&text.replace("\"SongUNet\"", "\"UNetModel\"")).unwrap_err();
-    assert!(e.contains("model_type \"UNetModel\""), "{e}");
-    let e = edm_config_from_json(&text.replace("VPPrecond", "iDDPMPrecond")).unwrap_err();
-    assert!(e.contains("iDDPMPrecond"), "{e}");
-    let e = edm_config_from_json(&text.replace("\"standard\"", "\"skip\"")).unwrap();
-    let w = read_weights(&fixture("edm-ddpmpp-vp/network.safetensors")).unwrap();
-    let err = EdmUnet::load(&e, &w, None, &Device::flex())
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(err.contains("encoder_type \"skip\""), "{err}");
 }
 
 #[test]

@@ -19,7 +19,7 @@ pub use error::ConfigError;
 pub use export::{ExportConfig, ExportFormat, ExportPart};
 pub use figure::{FigureConfig, FigureKind, SWEEP_MEASURES};
 pub use measures::{MeasuresConfig, QualityConfig};
-pub use pretrained::{Architecture, DiscreteSchedule, Preset, PretrainedConfig};
+pub use pretrained::{Architecture, ClassChoice, DiscreteSchedule, Preset, PretrainedConfig};
 pub use projection::ProjectionConfig;
 pub use sampler::{SamplerConfig, SweepConfig};
 pub use schedule::{GitsConfig, ScheduleConfig};

@@ -105,7 +105,9 @@ pub fn compute(
             };
             let (x, x_star) = (rows(lh), rows(oh));
             let star_at_x = download(optimal.denoise(upload(&x, m, d, device), sigma));
-            let theta_at_star = download(learned.denoise(upload(&x_star, m, d, device), sigma));
+            // Rows are trajectories 0..m, as they were sampled.
+            let theta_at_star =
+                download(learned.denoise_rows(upload(&x_star, m, d, device), sigma, 0));
             if star_at_x
                 .iter()
                 .chain(&theta_at_star)

@@ -112,7 +112,7 @@ pub fn resolve(
         None => return Ok(None),
         Some(Definition::Checkpoint(dir)) => return bare_checkpoint(&dir, device).map(Some),
         Some(Definition::Pretrained(p)) => {
-            let loaded = pretrained::load(&p, device)?;
+            let loaded = pretrained::load(&p, config.seed, device)?;
             return Ok(Some(Model {
                 denoiser: loaded.denoiser,
                 dir: p.weights.clone(),

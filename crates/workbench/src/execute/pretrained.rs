@@ -2,7 +2,7 @@
 //! weights file and wrapped as the run's learned denoiser. Nothing is
 //! downloaded; a missing file says where such files come from.
 
-use crate::config::{Architecture, PretrainedConfig};
+use crate::config::{Architecture, ClassChoice, PretrainedConfig};
 use crate::context::denoisers::LearnedDenoiser;
 use anyhow::{Context as _, bail};
 use geotraj_data::weights::Weights;
@@ -10,9 +10,10 @@ use geotraj_data::weights::read_weights;
 use geotraj_denoise::Network as _;
 use geotraj_denoise::Preconditioned;
 use geotraj_denoise::pretrained::{
-    AlphaTable, DdpmConfig, DdpmUnet, DiscreteEps, EdmNetwork, EdmUnet, EpsNetwork,
-    ddpm_config_from_diffusers, edm_config_from_json,
+    AlphaTable, Classes, DdpmConfig, DdpmUnet, DiscreteEps, EdmNetwork, EdmPreconditioning,
+    EdmUnet, EpsNetwork, IddpmPrecond, ddpm_config_from_diffusers, edm_config_from_json,
 };
+use geotraj_sampling::Denoiser as _;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -23,7 +24,12 @@ pub struct Loaded {
     pub parameters: usize,
 }
 
-pub fn load(p: &PretrainedConfig, device: &burn::tensor::Device) -> anyhow::Result<Loaded> {
+/// Loads the network; `seed` keys a conditional network's per-trajectory classes.
+pub fn load(
+    p: &PretrainedConfig,
+    seed: u64,
+    device: &burn::tensor::Device,
+) -> anyhow::Result<Loaded> {
     if !p.weights.is_file() {
         bail!(
             "pretrained.weights: {} is not a file (nothing is downloaded: the README's \
@@ -33,7 +39,7 @@ pub fn load(p: &PretrainedConfig, device: &burn::tensor::Device) -> anyhow::Resu
     }
     let weights = read_weights(&p.weights).context("pretrained.weights")?;
     if p.architecture == Architecture::Edm {
-        return edm(p, &weights, device);
+        return edm(p, &weights, seed, device);
     }
     let config = match p.network_config() {
         Some(c) => c,
@@ -71,6 +77,7 @@ fn diffusers_config(weights: &Path) -> anyhow::Result<DdpmConfig> {
 fn edm(
     p: &PretrainedConfig,
     weights: &Weights,
+    seed: u64,
     device: &burn::tensor::Device,
 ) -> anyhow::Result<Loaded> {
     let path = p.weights.with_file_name("network.json");
@@ -82,28 +89,44 @@ fn edm(
     })?;
     let cfg =
         edm_config_from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    if let Some(k) = p.class
-        && k >= cfg.arch.label_dim()
-    {
-        bail!(
-            "pretrained.class: {k} is not a class of this network ({} classes)",
-            cfg.arch.label_dim()
-        );
-    }
-    let unet = EdmUnet::load(&cfg, weights, p.prefix.as_deref(), device).context("pretrained")?;
-    let net = EdmNetwork {
-        unet,
-        class: p.class,
+    let labels = cfg.arch.label_dim();
+    let classes = match p.class {
+        None => Classes::None,
+        Some(_) if labels == 0 => bail!(
+            "pretrained.class: this network is unconditional (label_dim 0 in {})",
+            path.display()
+        ),
+        Some(ClassChoice::Fixed(k)) if k >= labels => {
+            bail!("pretrained.class: {k} is not a class of this network ({labels} classes)")
+        }
+        Some(ClassChoice::Fixed(k)) => Classes::Fixed(k),
+        Some(ClassChoice::PerTrajectory) => Classes::PerTrajectory { seed },
     };
-    let (network, parameters) = (
-        format!("{}, {}", net.describe(), cfg.class_name),
-        net.unet.parameters(),
-    );
+    let unet = EdmUnet::load(&cfg, weights, p.prefix.as_deref(), device).context("pretrained")?;
+    let net = EdmNetwork { unet, classes };
+    let parameters = net.unet.parameters();
+    let (denoiser, network): (LearnedDenoiser, String) = match cfg.preconditioning {
+        EdmPreconditioning::Formula(preconditioning) => {
+            let network = format!("{}, {}", net.describe(), cfg.class_name);
+            let den = Preconditioned {
+                net,
+                preconditioning,
+            };
+            (Arc::new(den), network)
+        }
+        EdmPreconditioning::Iddpm { c1, c2, m } => {
+            // EDM stores its table as the buffer `u`: exact where present.
+            let den = match weights.tensors.get("u") {
+                Some(u) => IddpmPrecond::with_table(net, u.values.clone(), m)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", p.weights.display()))?,
+                None => IddpmPrecond::new(net, c1, c2, m),
+            };
+            let network = format!("{}, {}", den.describe(), cfg.class_name);
+            (Arc::new(den), network)
+        }
+    };
     Ok(Loaded {
-        denoiser: Arc::new(Preconditioned {
-            net,
-            preconditioning: cfg.preconditioning,
-        }),
+        denoiser,
         network,
         parameters,
     })
