@@ -49,7 +49,7 @@ pub use manifolds::{Manifold, ManifoldKind};
 pub use mnist::{FASHION_MNIST_DIR, Split, load_mnist_dir};
 pub use nearest::Nearest;
 pub use npy::{encode_npy_f32, load_npy_dataset, read_npy_f32};
-pub use npz::{load_npz_dataset, npz_keys, read_npz_f32};
+pub use npz::{load_npz_dataset, npz_keys, read_npz_f32, read_npz_f64};
 pub use png_folder::load_png_folder;
 pub use png_write::{encode_png, unscale_u8, write_png_folder};
 pub use rng::{Stream, normal_rows};

@@ -20,10 +20,35 @@ const CHUNK: usize = 1 << 16;
 
 /// A parsed array: shape, values and where the header text began (for
 /// errors about the array as a whole).
-pub(crate) struct NpyArray {
+pub(crate) struct NpyArray<T = f32> {
     pub shape: Vec<usize>,
-    pub data: Vec<f32>,
+    pub data: Vec<T>,
     pub header_start: usize,
+}
+
+/// The element type values are read into: f32 (data sets, networks) or
+/// f64 (statistics that must keep every bit, such as FID's covariances).
+pub(crate) trait NpyElement: Copy {
+    fn from_f4(v: f32) -> Self;
+    fn from_f8(v: f64) -> Self;
+}
+
+impl NpyElement for f32 {
+    fn from_f4(v: f32) -> Self {
+        v
+    }
+    fn from_f8(v: f64) -> Self {
+        v as f32
+    }
+}
+
+impl NpyElement for f64 {
+    fn from_f4(v: f32) -> Self {
+        f64::from(v)
+    }
+    fn from_f8(v: f64) -> Self {
+        v
+    }
 }
 
 /// How a container words errors about its .npy bytes; offsets count from
@@ -88,12 +113,12 @@ fn take(
 /// `total` is a real length (a file, a stored member), so the values can
 /// be allocated up front; otherwise (a deflated member's declared size)
 /// they grow as data arrives. The caller checks that `r` holds no more.
-pub(crate) fn decode_npy(
+pub(crate) fn decode_npy<T: NpyElement>(
     r: &mut dyn Read,
     total: u64,
     real: bool,
     place: &dyn NpyPlace,
-) -> Result<NpyArray, DataError> {
+) -> Result<NpyArray<T>, DataError> {
     let err = |offset: usize, expected: String| place.err(offset as u64, expected);
     let mut pos = 0u64;
     let prefix = take(r, &mut pos, total.min(8) as usize, place)?;
@@ -212,11 +237,13 @@ pub(crate) fn decode_npy(
         if itemsize == 4 {
             data.extend(
                 raw.chunks_exact(4)
-                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+                    .map(|c| T::from_f4(f32::from_le_bytes([c[0], c[1], c[2], c[3]]))),
             );
         } else {
             data.extend(raw.chunks_exact(8).map(|c| {
-                f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f32
+                T::from_f8(f64::from_le_bytes([
+                    c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+                ]))
             }));
         }
     }

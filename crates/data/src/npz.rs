@@ -13,7 +13,7 @@
 use crate::dataset::Dataset;
 use crate::error::DataError;
 use crate::limits::DEFLATE_MAX_RATIO;
-use crate::npy::{NpyArray, NpyPlace, dataset_from_array, decode_npy};
+use crate::npy::{NpyArray, NpyElement, NpyPlace, dataset_from_array, decode_npy};
 use crate::zip::Archive;
 use flate2::CrcReader;
 use flate2::read::DeflateDecoder;
@@ -98,10 +98,10 @@ impl NpyPlace for MemberPlace<'_> {
 
 /// Reads and decodes one array of the archive; also returns where its
 /// member lies, for placing later errors.
-fn read_array<'p>(
+fn read_array<'p, T: NpyElement>(
     archive: &mut Archive<'p>,
     key: Option<&str>,
-) -> Result<(NpyArray, MemberPlace<'p>), DataError> {
+) -> Result<(NpyArray<T>, MemberPlace<'p>), DataError> {
     let i = archive.select(key)?;
     let m = archive.members.swap_remove(i);
     let data_at = archive.data_at(&m)?;
@@ -196,6 +196,14 @@ pub fn npz_keys(path: &Path) -> Result<Vec<String>, DataError> {
 /// Reads one float32/float64 array of an .npz archive as (shape, values).
 /// With `key` None the archive must hold exactly one array.
 pub fn read_npz_f32(path: &Path, key: Option<&str>) -> Result<(Vec<usize>, Vec<f32>), DataError> {
+    let mut archive = Archive::open(path)?;
+    let (a, _) = read_array(&mut archive, key)?;
+    Ok((a.shape, a.data))
+}
+
+/// Reads one float32/float64 array of an .npz archive as f64 (every bit of
+/// a float64 array kept), e.g. pytorch-fid's statistics (`mu`, `sigma`).
+pub fn read_npz_f64(path: &Path, key: Option<&str>) -> Result<(Vec<usize>, Vec<f64>), DataError> {
     let mut archive = Archive::open(path)?;
     let (a, _) = read_array(&mut archive, key)?;
     Ok((a.shape, a.data))

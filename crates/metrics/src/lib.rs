@@ -6,6 +6,7 @@
 pub mod bands;
 mod columns;
 pub mod data_distance;
+mod fid_stats;
 pub mod geometry;
 pub mod linalg;
 pub mod lowdim;
@@ -15,6 +16,7 @@ mod vec;
 
 pub use bands::{Band, band};
 pub use data_distance::{DataInputs, data_measures, identity_errors, mean_shift};
+pub use fid_stats::{read_fid_stats, write_fid_stats};
 pub use geometry::{PathGeometry, path_geometry};
 pub use lowdim::{TrajectoryPca, joint_view3d, trajectory_pca, view3d};
 pub use quality::{FeatureStats, Pca, frechet_distance, sliced_w2};

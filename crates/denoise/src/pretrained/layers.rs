@@ -99,6 +99,15 @@ pub struct Conv {
 }
 
 impl Conv {
+    /// A convolution from its weight (O, I, kH, kW), bias and options.
+    pub fn new(weight: Tensor<4>, bias: Option<Tensor<1>>, options: ConvOptions<2>) -> Self {
+        Conv {
+            weight,
+            bias,
+            options,
+        }
+    }
+
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         conv2d(
             x,
@@ -181,13 +190,25 @@ pub fn attend(q: Tensor<3>, k: Tensor<3>, v: Tensor<3>, heads: usize) -> Tensor<
         .reshape([b, c, n])
 }
 
+/// Where a loader without a file takes its tensors from.
+enum Generator<'w> {
+    /// Seeded normal draws of PyTorch's scale.
+    Random(geotraj_data::Stream),
+    /// A function of (name, shape): parity tests fill a network with values
+    /// another program computes bit for bit.
+    Formula(&'w Formula<'w>),
+}
+
+/// Values of the tensor `name` of shape `shape`, row-major.
+pub type Formula<'a> = dyn Fn(&str, &[usize]) -> Vec<f32> + Sync + 'a;
+
 /// Fills layers from a weights file: every key the architecture asks for
 /// under one prefix, with its shape checked; what is missing, misshapen or
 /// left over is collected and reported together.
 pub struct Loader<'w> {
     weights: &'w Weights,
-    /// Some(stream): no file; every tensor is drawn at random instead.
-    random: Option<geotraj_data::Stream>,
+    /// Some: no file; every tensor is generated instead.
+    random: Option<Generator<'w>>,
     prefix: String,
     device: Device,
     used: BTreeSet<String>,
@@ -228,13 +249,21 @@ impl<'w> Loader<'w> {
     pub fn random(seed: u64, device: &Device) -> Loader<'static> {
         Loader {
             weights: &NO_WEIGHTS,
-            random: Some(geotraj_data::Stream::new(seed, 0)),
+            random: Some(Generator::Random(geotraj_data::Stream::new(seed, 0))),
             prefix: String::new(),
             device: device.clone(),
             used: BTreeSet::new(),
             drawn: 0,
             buffers: 0,
             problems: Vec::new(),
+        }
+    }
+
+    /// A loader that fills every tensor from `formula`.
+    pub fn formula(formula: &'w Formula<'w>, device: &Device) -> Loader<'w> {
+        Loader {
+            random: Some(Generator::Formula(formula)),
+            ..Loader::random(0, device)
         }
     }
 
@@ -253,7 +282,11 @@ impl<'w> Loader<'w> {
     fn values(&mut self, name: &str, shape: &[usize]) -> Vec<f32> {
         let key = format!("{}{name}", self.prefix);
         let n = shape.iter().product();
-        if let Some(rng) = &mut self.random {
+        if let Some(Generator::Formula(f)) = &self.random {
+            self.drawn += n;
+            return f(name, shape);
+        }
+        if let Some(Generator::Random(rng)) = &mut self.random {
             self.drawn += n;
             // Matrices N(0, 1/fan_in); norm scales 1; biases 0.
             return match shape {
@@ -359,6 +392,21 @@ impl<'w> Loader<'w> {
             },
             bias: Some(self.tensor(&format!("{name}.bias"), [o])),
             options: ConvOptions::new([1, 1], [0, 0], [1, 1], 1),
+        }
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Marks `name` under the prefix as read without loading it (weights a
+    /// network holds but the computation asked of it never uses).
+    pub fn skip(&mut self, name: &str) {
+        let key = format!("{}{name}", self.prefix);
+        if let Some(t) = self.weights.tensors.get(&key) {
+            // Read, but not counted among the parameters.
+            self.buffers += t.values.len();
+            self.used.insert(key);
         }
     }
 

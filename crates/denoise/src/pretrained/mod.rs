@@ -12,12 +12,15 @@ mod edm_block;
 mod edm_config;
 mod edm_layers;
 mod error;
+mod inception;
 mod layers;
 mod names;
 mod song;
 
 #[cfg(test)]
 mod edm_tests;
+#[cfg(test)]
+mod inception_tests;
 #[cfg(test)]
 mod tests;
 
@@ -28,6 +31,8 @@ pub use discrete::{AlphaTable, DiscreteEps, EpsNetwork};
 pub use edm::{Classes, EdmNetwork, EdmUnet, IddpmPrecond, keyed_class};
 pub use edm_config::{EdmArch, EdmNetworkConfig, EdmPreconditioning, edm_config_from_json};
 pub use error::PretrainedError;
+pub use inception::{FID_DIMS, FidInception, INCEPTION_FEATURES, INCEPTION_SIZE};
+pub use layers::Formula;
 pub use names::Layout;
 pub use song::{SongConfig, SongUnet};
 
