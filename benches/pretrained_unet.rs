@@ -1,5 +1,6 @@
 //! One forward pass of the DDPM CIFAR-10 U-Net (35.7M parameters, the DDIM
-//! code base's configs/cifar10.yml) and of EDM's CIFAR-10 DDPM++ (55.7M)
+//! code base's configs/cifar10.yml), of EDM's CIFAR-10 DDPM++ (55.7M) and of
+//! pytorch-fid's Inception-v3 (21.8M, CIFAR-10 images resized to 299 x 299)
 //! with random weights, at batch 64 by default, beside a plain GEMM of the same FLOP count on the same device:
 //! the machine's matmul speed is the ceiling the network's convolutions
 //! could reach.
@@ -16,7 +17,9 @@ mod common;
 
 use common::{device, time};
 use geotraj::data::normal_rows;
-use geotraj::denoise::pretrained::{DdpmConfig, DdpmUnet, SongConfig, SongUnet, flops_per_image};
+use geotraj::denoise::pretrained::{
+    DdpmConfig, DdpmUnet, FidInception, SongConfig, SongUnet, flops_per_image,
+};
 use geotraj::sampling::Tensor;
 use geotraj::sampling::host::{download, upload};
 
@@ -58,6 +61,18 @@ fn main() {
         edm.parameters(),
         secs_edm,
         batch as f64 / secs_edm
+    );
+    // pytorch-fid's Inception-v3 on CIFAR-10-sized images (resized to 299 x 299).
+    let inception = FidInception::random(0, &device);
+    let pixels = images.clone().abs().clamp(0.0, 1.0);
+    let secs_fid = time(10.0, 3, || {
+        download(inception.features(pixels.clone()));
+    });
+    println!(
+        "FID Inception-v3, {} parameters, batch {batch} of 32 x 32 images: {:.3} s per forward, {:.1} images/s",
+        inception.parameters(),
+        secs_fid,
+        batch as f64 / secs_fid
     );
     // A square GEMM of about the same FLOPs, for the device's matmul ceiling.
     let n = ((flops / 2.0).cbrt() as usize).clamp(256, 4096);

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The reference side of benches/pretrained_unet.rs: one forward pass of the
 DDIM code base's CIFAR-10 `Model` (ermongroup/ddim models/diffusion.py,
-configs/cifar10.yml) with random weights, in PyTorch on the CPU.
+configs/cifar10.yml), EDM's DDPM++ and pytorch-fid's InceptionV3 with
+random weights, in PyTorch on the CPU.
 
     venv/bin/python scripts/bench/ddpm_torch.py --ddim /tmp/ddim --threads 2 --batch 64
 """
@@ -22,6 +23,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--edm", help="a checkout of NVlabs/edm: also time its CIFAR-10 DDPM++ (SongUNet)")
+    p.add_argument("--pytorch-fid", help="a checkout of mseitzer/pytorch-fid: also time its InceptionV3 (random weights)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     spec = importlib.util.spec_from_file_location("ddim_diffusion", Path(args.ddim) / "models" / "diffusion.py")
@@ -82,6 +84,54 @@ def main():
             f"{per_image / 1e9:.2f} GFLOP per image, batch {args.batch}: {secs:.3f} s per forward, "
             f"{args.batch / secs:.1f} images/s, {per_image * args.batch / secs / 1e9:.1f} GFLOP/s"
         )
+    if args.pytorch_fid:
+        inception_bench(args, x)
+
+
+def timed(f):
+    times = []
+    with torch.no_grad():
+        f()
+        start = time.perf_counter()
+        while len(times) < 3 or (time.perf_counter() - start < 10 and len(times) < 20):
+            s = time.perf_counter()
+            f()
+            times.append(time.perf_counter() - s)
+    return statistics.median(times)
+
+
+def inception_bench(args, x):
+    import sys
+    from torch.utils.flop_counter import FlopCounterMode
+
+    sys.path.insert(0, str(Path(args.pytorch_fid) / "src"))
+    from pytorch_fid import inception as pfid
+
+    # fid_inception_v3 loads its download: hand it a freshly initialised state dict instead.
+    probe = pfid._inception_v3(num_classes=1008, aux_logits=False, weights=None)
+    for name, block in [("Mixed_5b", pfid.FIDInceptionA(192, pool_features=32)),
+                        ("Mixed_5c", pfid.FIDInceptionA(256, pool_features=64)),
+                        ("Mixed_5d", pfid.FIDInceptionA(288, pool_features=64)),
+                        ("Mixed_6b", pfid.FIDInceptionC(768, channels_7x7=128)),
+                        ("Mixed_6c", pfid.FIDInceptionC(768, channels_7x7=160)),
+                        ("Mixed_6d", pfid.FIDInceptionC(768, channels_7x7=160)),
+                        ("Mixed_6e", pfid.FIDInceptionC(768, channels_7x7=192)),
+                        ("Mixed_7b", pfid.FIDInceptionE_1(1280)),
+                        ("Mixed_7c", pfid.FIDInceptionE_2(2048))]:
+        setattr(probe, name, block)
+    pfid.load_state_dict_from_url = lambda *a, **k: probe.state_dict()
+    model = pfid.InceptionV3().eval()
+    images = x.abs().clamp(0, 1)
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        model(images[:1])
+    per_image = counter.get_total_flops()
+    secs = timed(lambda: model(images))
+    print(
+        f"PyTorch pytorch-fid InceptionV3, {sum(p.numel() for p in model.parameters())} parameters, "
+        f"{per_image / 1e9:.2f} GFLOP per image, batch {args.batch} of 32 x 32: {secs:.3f} s per forward, "
+        f"{args.batch / secs:.1f} images/s, {per_image * args.batch / secs / 1e9:.1f} GFLOP/s"
+    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ mod common;
 mod data_relative;
 mod end_to_end;
 mod export;
+mod fid;
 mod fuzz_plan;
 mod gaussian_ode;
 mod gits;

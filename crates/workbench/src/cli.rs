@@ -1,6 +1,7 @@
 //! `run-experiment FILE.toml [--device D] [--out DIR] [--quick]`,
 //! `run-experiment --all DIR ...` for every experiment of a folder, or
-//! `run-experiment analyze FILE --out DIR` for trajectories from a file.
+//! `run-experiment analyze FILE --out DIR` for trajectories from a file,
+//! `run-experiment fid A B --weights W` for FID between image sets.
 
 use crate::context::device::DeviceChoice;
 use crate::execute::{RunOptions, run};
@@ -21,7 +22,8 @@ const EXPERIMENTS: &str = "experiments";
         run-experiment curvature --quick                  experiments/curvature.toml, small\n  \
         run-experiment curvature.toml --out /tmp/curv     everything under /tmp/curv\n  \
         run-experiment --all experiments --quick          every experiment of a folder\n  \
-        run-experiment analyze states.npy --sigma 80,10,1,0 --out /tmp/theirs\n\n\
+        run-experiment analyze states.npy --sigma 80,10,1,0 --out /tmp/theirs\n  \
+        run-experiment fid samples/ stats.npz --weights pt_inception-2015-12-05-6726825d.pth\n\n\
         A bare NAME or NAME.toml that is not a file here is looked up in experiments/."
 )]
 pub struct Args {
@@ -49,6 +51,9 @@ pub fn main() -> i32 {
     let argv: Vec<String> = std::env::args().collect();
     if argv.get(1).is_some_and(|a| a == "analyze") {
         return crate::analyze::main(&argv[1..]);
+    }
+    if argv.get(1).is_some_and(|a| a == "fid") {
+        return crate::fid::main(&argv[1..]);
     }
     let args = Args::parse();
     if let Some(dir) = &args.all {

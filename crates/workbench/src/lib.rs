@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod context;
 pub mod execute;
+pub mod fid;
 pub mod message;
 pub mod outputs;
 pub mod plan;

@@ -8,6 +8,7 @@ mod read;
 mod setup;
 
 pub use read::{Loaded, read};
+pub(crate) use setup::data_config;
 
 use crate::context::device::{DeviceChoice, Selected, select};
 use crate::context::load::load;

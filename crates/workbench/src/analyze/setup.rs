@@ -102,7 +102,7 @@ fn pick(data: &[DataConfig], loaded: &Loaded) -> anyhow::Result<DataConfig> {
 /// A `[[data]]` table for a data file, its kind from its name: a .npy
 /// matrix, a .npz archive (one array), a CIFAR-10 .bin batch or folder, an
 /// IDX image file (`*-ubyte`), or a folder of PNG files.
-fn data_config(path: &Path, label: &str) -> anyhow::Result<DataConfig> {
+pub(crate) fn data_config(path: &Path, label: &str) -> anyhow::Result<DataConfig> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_lowercase())

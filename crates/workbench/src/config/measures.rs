@@ -2,14 +2,46 @@
 //! relative to the data set.
 
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// The feature space of the Fréchet distance.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum QualityFeatures {
+    /// The top `pca_dim` principal components of the training data (FD-PCA).
+    #[default]
+    Pca,
+    /// pytorch-fid's Inception-v3 pool3 features: FID, as the papers report it.
+    Inception,
+}
+
+impl QualityFeatures {
+    /// What the Fréchet distance in these features is called in tables' captions and reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            QualityFeatures::Pca => "FD",
+            QualityFeatures::Inception => "FID",
+        }
+    }
+}
 
 /// How samples are judged.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct QualityConfig {
-    /// Features for the Frechet distance: this many principal components of the training set.
+    /// The Fréchet distance's features: "pca" or "inception".
+    #[serde(default)]
+    pub features: QualityFeatures,
+    /// features = "pca": this many principal components of the training set.
     #[serde(default = "default_pca_dim")]
     pub pca_dim: usize,
+    /// features = "inception": pytorch-fid's weights file
+    /// (pt_inception-2015-12-05-6726825d.pth).
+    pub inception_weights: Option<PathBuf>,
+    /// features = "inception": the reference statistics, a pytorch-fid .npz
+    /// (mu, sigma; e.g. of the 50,000 CIFAR-10 training images) instead of
+    /// the held-out rows' own.
+    pub reference_stats: Option<PathBuf>,
     /// Random directions of the sliced Wasserstein-2 distance.
     #[serde(default = "default_projections")]
     pub projections: usize,
@@ -25,7 +57,10 @@ pub struct QualityConfig {
 impl Default for QualityConfig {
     fn default() -> Self {
         QualityConfig {
+            features: QualityFeatures::Pca,
             pca_dim: default_pca_dim(),
+            inception_weights: None,
+            reference_stats: None,
             projections: default_projections(),
             reference: true,
             rtol: default_tolerance(),

@@ -18,7 +18,7 @@ pub use denoiser::{DenoiserConfig, DenoiserKind};
 pub use error::ConfigError;
 pub use export::{ExportConfig, ExportFormat, ExportPart};
 pub use figure::{FigureConfig, FigureKind, SWEEP_MEASURES};
-pub use measures::{MeasuresConfig, QualityConfig};
+pub use measures::{MeasuresConfig, QualityConfig, QualityFeatures};
 pub use pretrained::{Architecture, ClassChoice, DiscreteSchedule, Preset, PretrainedConfig};
 pub use projection::ProjectionConfig;
 pub use sampler::{SamplerConfig, SweepConfig};

@@ -1,43 +1,135 @@
 //! What samples of one data set are judged against: the first held-out
-//! rows and their statistics in the PCA features of the training data.
-//! Shared by sweeps (FD, SW2) and jump-early quality (FD per step).
+//! rows and their statistics in the chosen features (the PCA components
+//! of the training data, or Inception's pool3 for FID). Shared by sweeps
+//! (FD, SW2) and jump-early quality (FD per step).
 
 use super::data::LoadedData;
+use super::inception::{self, image_shape, load_inception};
 use super::load::held_out;
-use crate::config::{Config, DataConfig};
-use geotraj_metrics::{FeatureStats, Pca, frechet_distance};
+use crate::config::{Config, DataConfig, QualityFeatures};
+use anyhow::{Context as _, bail};
+use burn::tensor::Device;
+use geotraj_denoise::pretrained::{FidInception, INCEPTION_FEATURES};
+use geotraj_metrics::{FeatureStats, Pca, frechet_distance, read_fid_stats};
 
 /// Held-out rows used for the quality measures (the first ones).
 pub const HELD_OUT_ROWS: usize = 2000;
 
-pub struct HeldOut {
+/// The feature map of the Fréchet distance.
+pub enum Features {
     /// The top `quality.pca_dim` components of the training data.
-    pub pca: Pca,
+    Pca(Pca),
+    /// pytorch-fid's Inception-v3 on images of this shape.
+    Inception {
+        net: Box<FidInception>,
+        shape: [usize; 3],
+        device: Device,
+    },
+}
+
+pub struct HeldOut {
+    pub features: Features,
     /// n x d held-out rows.
     pub rows: Vec<f32>,
     pub n: usize,
-    /// Their feature statistics.
+    /// The reference statistics: the held-out rows' features, or a
+    /// pytorch-fid statistics file's.
     pub stats: FeatureStats,
+    pub kind: QualityFeatures,
 }
 
 impl HeldOut {
-    pub fn new(config: &Config, dcfg: &DataConfig, loaded: &LoadedData) -> anyhow::Result<Self> {
+    pub fn new(
+        config: &Config,
+        dcfg: &DataConfig,
+        loaded: &LoadedData,
+        device: &Device,
+    ) -> anyhow::Result<Self> {
         let data = &loaded.data;
         let held = held_out(dcfg, config.seed)?;
         let n = held.n.min(HELD_OUT_ROWS);
         let rows = held.rows[..n * data.d].to_vec();
-        let pca = Pca::fit(&data.rows, data.n, data.d, config.quality.pca_dim);
-        let stats = FeatureStats::of(&pca.project(&rows, n), n, pca.k);
-        Ok(HeldOut {
-            pca,
+        let q = &config.quality;
+        let features = match q.features {
+            QualityFeatures::Pca => Features::Pca(Pca::fit(&data.rows, data.n, data.d, q.pca_dim)),
+            QualityFeatures::Inception => {
+                let shape = image_shape(&data.item_shape, &data.source)?;
+                let path = q
+                    .inception_weights
+                    .as_deref()
+                    .expect("planning requires quality.inception_weights");
+                let net = load_inception(path, device).context("quality.inception_weights")?;
+                Features::Inception {
+                    net: Box::new(net),
+                    shape,
+                    device: device.clone(),
+                }
+            }
+        };
+        let mut judge = HeldOut {
+            features,
             rows,
             n,
-            stats,
+            stats: FeatureStats {
+                mean: Vec::new(),
+                cov: Vec::new(),
+                k: 0,
+            },
+            kind: q.features,
+        };
+        judge.stats = match &q.reference_stats {
+            Some(path) => {
+                let s = read_fid_stats(path)
+                    .map_err(anyhow::Error::msg)
+                    .context("quality.reference_stats")?;
+                if s.k != judge.k() {
+                    bail!(
+                        "quality.reference_stats: {} holds {}-d statistics, Inception's pool3 is {}-d",
+                        path.display(),
+                        s.k,
+                        judge.k()
+                    );
+                }
+                s
+            }
+            None => judge.stats_of(&judge.rows, n)?,
+        };
+        Ok(judge)
+    }
+
+    /// The feature dimension.
+    pub fn k(&self) -> usize {
+        match &self.features {
+            Features::Pca(p) => p.k,
+            Features::Inception { .. } => INCEPTION_FEATURES,
+        }
+    }
+
+    /// n rows' features (n x k).
+    pub fn features(&self, rows: &[f32], n: usize) -> anyhow::Result<Vec<f64>> {
+        Ok(match &self.features {
+            Features::Pca(p) => p.project(rows, n),
+            Features::Inception { net, shape, device } => inception::features(
+                net,
+                rows,
+                n,
+                *shape,
+                INCEPTION_FEATURES,
+                inception::BATCH,
+                device,
+            )?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
         })
     }
 
-    /// The Fréchet distance of n rows of PCA features (n x k) to the held-out rows.
+    fn stats_of(&self, rows: &[f32], n: usize) -> anyhow::Result<FeatureStats> {
+        Ok(FeatureStats::of(&self.features(rows, n)?, n, self.k()))
+    }
+
+    /// The Fréchet distance of n rows of features (n x k) to the reference.
     pub fn fd(&self, features: &[f64], n: usize) -> f64 {
-        frechet_distance(&FeatureStats::of(features, n, self.pca.k), &self.stats)
+        frechet_distance(&FeatureStats::of(features, n, self.k()), &self.stats)
     }
 }

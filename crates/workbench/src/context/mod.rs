@@ -8,6 +8,7 @@ pub mod device;
 mod dirs;
 pub mod fingerprint;
 pub mod held_out;
+pub mod inception;
 pub mod load;
 pub mod memory;
 pub mod noise;

@@ -144,7 +144,7 @@ pub fn run_case(
         }
         acc.add(&t, first, streams).with_context(context)?;
         if let Some(judge) = inp.jump_judge {
-            jump_features.add(judge, &t);
+            jump_features.add(judge, &t).with_context(context)?;
         }
     }
     let m = acc.finish();

@@ -1,8 +1,8 @@
 //! Jump-early quality (Chen et al., Obs. 3): a sampler stopped at step n can
 //! return x_n, or D(x_n) for one more evaluation. Per step, the Fréchet
-//! distance (FD, in the PCA features of `[quality]`) of x_n and of D(x_n)
+//! distance (FD, in the features of `[quality]`) of x_n and of D(x_n)
 //! over all trajectories to held-out data, against the NFE spent. Batches
-//! add PCA features only, so the states are never kept.
+//! add features only, so the states are never kept.
 
 use crate::context::held_out::HeldOut;
 use geotraj_records::Table;
@@ -24,7 +24,7 @@ impl JumpFeatures {
     }
 
     /// Adds one batch's x_n and D(x_n) at every step.
-    pub fn add(&mut self, judge: &HeldOut, t: &Trajectories) {
+    pub fn add(&mut self, judge: &HeldOut, t: &Trajectories) -> anyhow::Result<()> {
         let points = t.steps() + 1;
         if self.states.is_empty() {
             self.states = vec![Vec::new(); points];
@@ -32,7 +32,7 @@ impl JumpFeatures {
         }
         for n in 0..points {
             let rows: Vec<f32> = (0..t.n).flat_map(|i| t.state(i, n).to_vec()).collect();
-            self.states[n].extend(judge.pca.project(&rows, t.n));
+            self.states[n].extend(judge.features(&rows, t.n)?);
         }
         let mut by_step: Vec<Vec<f32>> = vec![Vec::new(); points];
         for i in 0..t.n {
@@ -43,14 +43,15 @@ impl JumpFeatures {
         for (n, rows) in by_step.into_iter().enumerate() {
             if !rows.is_empty() {
                 let count = rows.len() / t.d;
-                self.denoised[n].extend(judge.pca.project(&rows, count));
+                self.denoised[n].extend(judge.features(&rows, count)?);
             }
         }
+        Ok(())
     }
 
     /// The per-step FDs; `head` gives the schedule and the evaluation order.
     pub fn finish(self, judge: &HeldOut, head: &Trajectories) -> JumpQuality {
-        let k = judge.pca.k;
+        let k = judge.k();
         let fd = |f: &[f64]| {
             let n = f.len() / k.max(1);
             if n < 2 {
@@ -59,7 +60,10 @@ impl JumpFeatures {
             judge.fd(f, n)
         };
         let points = head.steps() + 1;
-        let mut q = JumpQuality::default();
+        let mut q = JumpQuality {
+            features: judge.kind,
+            ..JumpQuality::default()
+        };
         for n in 0..points {
             // x_n costs the evaluations of the steps before it; D(x_n) one more,
             // the evaluation at x_n itself (absent at the last state).
@@ -95,6 +99,8 @@ pub struct JumpQuality {
     pub fd_state: Vec<f64>,
     pub nfe_denoised: Vec<i64>,
     pub fd_denoised: Vec<f64>,
+    /// The features the FDs are in.
+    pub features: crate::config::QualityFeatures,
 }
 
 impl JumpQuality {

@@ -3,7 +3,7 @@
 //! reference solve of that noise; quality against held-out data.
 
 use super::gits::{GitsWarmup, warm_up, warmup_evals};
-use crate::config::{Config, DataConfig, DataSource};
+use crate::config::{Config, DataConfig, DataSource, QualityFeatures};
 use crate::context::denoisers::build_denoiser;
 use crate::context::held_out::HeldOut;
 use crate::context::load::gmm_law;
@@ -27,7 +27,7 @@ pub struct SweepRow {
     /// Mean and max over trajectories of |x_N - x_N^ref| / sqrt(d).
     pub solver_error: f64,
     pub solver_error_max: f64,
-    /// Frechet distance to held-out data in PCA features (squared, as FID).
+    /// Frechet distance to the reference in `quality.features` (squared, as FID).
     pub fd: f64,
     /// Sliced Wasserstein-2 distance to held-out data.
     pub sw2: f64,
@@ -55,6 +55,8 @@ pub struct SweepResult {
     pub rows: Vec<SweepRow>,
     pub references: Vec<ReferenceInfo>,
     pub gits: Vec<GitsWarmup>,
+    /// The features of the `fd` column.
+    pub features: QualityFeatures,
 }
 
 pub fn run_sweep(config: &Config, cells: &[Cell], ctx: &Context) -> anyhow::Result<SweepResult> {
@@ -80,7 +82,7 @@ pub fn run_sweep(config: &Config, cells: &[Cell], ctx: &Context) -> anyhow::Resu
         let z = noise::starting(config.seed, n, d);
         let denoiser = build_denoiser(config, dcfg, loaded, ctx.learned.as_ref(), device);
         let den = denoiser.as_denoiser();
-        let judge = Judge::new(config, dcfg, loaded)?;
+        let judge = Judge::new(config, dcfg, loaded, device)?;
         let warm = match gits {
             true => Some(warm_up(
                 config,
@@ -162,7 +164,7 @@ pub fn run_sweep(config: &Config, cells: &[Cell], ctx: &Context) -> anyhow::Resu
             } else {
                 (f64::NAN, f64::NAN)
             };
-            let (fd, sw2, log_likelihood) = judge.quality(&samples, n, config);
+            let (fd, sw2, log_likelihood) = judge.quality(&samples, n, config)?;
             rows.push(SweepRow {
                 data: loaded.label.clone(),
                 cell: cell.clone(),
@@ -184,6 +186,7 @@ pub fn run_sweep(config: &Config, cells: &[Cell], ctx: &Context) -> anyhow::Resu
         rows,
         references,
         gits: warmups,
+        features: config.quality.features,
     })
 }
 
@@ -212,8 +215,13 @@ struct Judge {
 }
 
 impl Judge {
-    fn new(config: &Config, dcfg: &DataConfig, loaded: &LoadedData) -> anyhow::Result<Judge> {
-        let held = HeldOut::new(config, dcfg, loaded)?;
+    fn new(
+        config: &Config,
+        dcfg: &DataConfig,
+        loaded: &LoadedData,
+        device: &burn::tensor::Device,
+    ) -> anyhow::Result<Judge> {
+        let held = HeldOut::new(config, dcfg, loaded, device)?;
         let log_density: Option<LogDensity> =
             match (&dcfg.source, gmm_law(&dcfg.source, config.seed)) {
                 (_, Some(law)) => Some(Box::new(move |x| law.log_density(x))),
@@ -235,8 +243,13 @@ impl Judge {
     }
 
     /// (Frechet distance, sliced W2, mean log-density) of n samples.
-    fn quality(&self, samples: &[f32], n: usize, config: &Config) -> (f64, f64, f64) {
-        let fd = self.held.fd(&self.held.pca.project(samples, n), n);
+    fn quality(
+        &self,
+        samples: &[f32],
+        n: usize,
+        config: &Config,
+    ) -> anyhow::Result<(f64, f64, f64)> {
+        let fd = self.held.fd(&self.held.features(samples, n)?, n);
         let sw2 = sliced_w2(
             samples,
             n,
@@ -256,7 +269,7 @@ impl Judge {
             }
             None => f64::NAN,
         };
-        (fd, sw2, ll)
+        Ok((fd, sw2, ll))
     }
 }
 

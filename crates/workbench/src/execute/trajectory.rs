@@ -76,7 +76,7 @@ pub fn run(
             .distance
             .then(|| build_nearest(config, loaded, &denoiser, &ctx.device));
         let jump_judge = match config.measures.jump_quality {
-            true => Some(HeldOut::new(config, dcfg, loaded)?),
+            true => Some(HeldOut::new(config, dcfg, loaded, &ctx.device)?),
             false => None,
         };
         let fitted = if gits {

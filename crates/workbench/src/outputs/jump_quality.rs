@@ -54,7 +54,12 @@ pub fn write(
         let fig = geotraj_plots::Figure {
             title: format!("{data}: stopping early at x_n or jumping to D(x_n)"),
             x_label: "NFE".into(),
-            y_label: "FD to held-out data (PCA features)".into(),
+            y_label: match with[0].jump_quality.as_ref().map(|q| q.features) {
+                Some(crate::config::QualityFeatures::Inception) => {
+                    "FID to held-out data (Inception features)".into()
+                }
+                _ => "FD to held-out data (PCA features)".into(),
+            },
             log_x: true,
             log_y: true,
             series,

@@ -3,7 +3,7 @@
 use super::samples::sampler_label;
 use super::style::line;
 use super::tables::write_table;
-use crate::config::{Config, FigureConfig, FigureKind};
+use crate::config::{Config, FigureConfig, FigureKind, QualityFeatures};
 use crate::execute::schema::param_columns;
 use crate::execute::sweep::{SweepResult, SweepRow, schedule_lists};
 use geotraj_plots::{Band, Figure, render};
@@ -237,7 +237,7 @@ fn measure_figure(
         Figure {
             title: format!("{data}: {m}"),
             x_label: x_label.into(),
-            y_label: measure_label(m),
+            y_label: measure_label(m, result.features),
             log_x,
             log_y: m != "log_likelihood",
             series,
@@ -276,7 +276,15 @@ pub fn write(
 pub fn summary(result: &SweepResult) -> String {
     let mut s = format!(
         "{:<14} {:<36} {:<14} {:>5} {:>5} {:>12} {:>10} {:>10} {:>8}\n",
-        "data", "sampler", "schedule", "steps", "NFE", "solver err", "FD", "SW2", "seconds"
+        "data",
+        "sampler",
+        "schedule",
+        "steps",
+        "NFE",
+        "solver err",
+        result.features.label(),
+        "SW2",
+        "seconds"
     );
     for r in &result.rows {
         s += &format!(
@@ -296,9 +304,20 @@ pub fn summary(result: &SweepResult) -> String {
 }
 
 /// A sweep measure as an axis label: what it is, not only its column name.
-fn measure_label(m: &str) -> String {
+fn measure_label(m: &str, features: QualityFeatures) -> String {
+    match (m, features) {
+        ("fd", QualityFeatures::Pca) => {
+            "FD: Frechet distance in PCA features (lower is better)".into()
+        }
+        ("fd", QualityFeatures::Inception) => {
+            "FID: Frechet distance in Inception-v3 features (lower is better)".into()
+        }
+        _ => measure_name(m),
+    }
+}
+
+fn measure_name(m: &str) -> String {
     match m {
-        "fd" => "FD: Frechet distance in PCA features (lower is better)".into(),
         "sw2" => "sliced Wasserstein-2 to held-out data".into(),
         "solver_error" => "solver error |x_N - x_N^ref| / sqrt(d)".into(),
         "solver_error_max" => "largest solver error / sqrt(d)".into(),

@@ -4,7 +4,7 @@
 use super::keys::bad;
 use crate::config::{
     Config, ConfigError, DataSource, DenoiserKind, FigureConfig, FigureKind, MeasuresConfig,
-    ProjectionConfig, QualityConfig, SWEEP_MEASURES,
+    ProjectionConfig, QualityConfig, QualityFeatures, SWEEP_MEASURES,
 };
 
 pub(super) fn quality(q: &QualityConfig) -> Result<(), ConfigError> {
@@ -19,7 +19,21 @@ pub(super) fn quality(q: &QualityConfig) -> Result<(), ConfigError> {
             return Err(bad(key, format!("must be positive, got {v}")));
         }
     }
-    Ok(())
+    match q.features {
+        QualityFeatures::Inception if q.inception_weights.is_none() => Err(bad(
+            "quality.inception_weights",
+            "features = \"inception\" needs pytorch-fid's weights file (pt_inception-2015-12-05-6726825d.pth; the README's FID section says where to get it)",
+        )),
+        QualityFeatures::Pca if q.inception_weights.is_some() || q.reference_stats.is_some() => {
+            let key = if q.inception_weights.is_some() {
+                "quality.inception_weights"
+            } else {
+                "quality.reference_stats"
+            };
+            Err(bad(key, "only used with features = \"inception\""))
+        }
+        _ => Ok(()),
+    }
 }
 
 pub(super) fn measures(m: &MeasuresConfig, config: &Config) -> Result<(), ConfigError> {

@@ -314,6 +314,18 @@ fn every_measure_figure_and_run_kind_rule_names_its_key() {
         (plus("[quality]\nprojections = 0\n"), "quality.projections"),
         (plus("[quality]\nrtol = 0.0\n"), "quality.rtol"),
         (
+            plus("[quality]\nfeatures = \"inception\"\n"),
+            "quality.inception_weights",
+        ),
+        (
+            plus("[quality]\nreference_stats = \"s.npz\"\n"),
+            "quality.reference_stats",
+        ),
+        (
+            plus("[quality]\ninception_weights = \"w.pth\"\n"),
+            "quality.inception_weights",
+        ),
+        (
             plus("[measures]\nmemorised_ratio = 1.5\n"),
             "measures.memorised_ratio",
         ),

@@ -2,7 +2,7 @@
 //! the run computed (so any config gets them); only the papers' side is
 //! fixed here, from the last paragraph of the design catalogue.
 
-use crate::config::MeasuresConfig;
+use crate::config::{MeasuresConfig, QualityFeatures};
 use crate::execute::case::Case;
 use crate::execute::learned_vs_optimal::Gaps;
 use crate::execute::model::Model;
@@ -86,7 +86,7 @@ pub fn key_numbers(run: &Run) -> Vec<KeyNumber> {
     let config = &run.plan.config;
     let (mut rows, gaps) = match &run.outcome {
         Outcome::Trajectory(t) => (trajectory_rows(&t.cases, &config.measures), &t.gaps[..]),
-        Outcome::Sweep(s) => (sweep_rows(&s.rows), &[][..]),
+        Outcome::Sweep(s) => (sweep_rows(&s.rows, s.features), &[][..]),
         Outcome::Projection(p) => (projection_rows(p), &[][..]),
     };
     rows.extend(learned_rows(run.model.as_ref(), gaps));
@@ -302,7 +302,14 @@ fn is_gamma2(r: &SweepRow) -> bool {
 /// The sweep's FD at N = 10 (or the steps nearest 10 where it has none)
 /// per data set, with B's FIDs beside; the DDIM / γ = 2 ratio; and GITS
 /// against the EDM schedule.
-fn sweep_rows(rows: &[SweepRow]) -> Vec<KeyNumber> {
+fn sweep_rows(rows: &[SweepRow], features: QualityFeatures) -> Vec<KeyNumber> {
+    let fd = features.label();
+    // FID values compare with the papers' as they are; other features' only
+    // through ratios (and their FIDs are marked as such beside them).
+    let fid_mark = match features {
+        QualityFeatures::Inception => "",
+        QualityFeatures::Pca => " (FID)",
+    };
     // Ratios first (they, not FD values, compare with the papers; the first
     // row is the index's headline), then GITS against EDM, then each FD.
     let (mut ratios, mut gits, mut fds) = (Vec::new(), Vec::new(), Vec::new());
@@ -358,7 +365,7 @@ fn sweep_rows(rows: &[SweepRow]) -> Vec<KeyNumber> {
                     case += &format!(" / {schedule}");
                 }
                 ratios.push(KeyNumber::new(
-                    &format!("FD(DDIM) / FD(γ = 2) at N = {steps}"),
+                    &format!("{fd}(DDIM) / {fd}(γ = 2) at N = {steps}"),
                     case,
                     a.fd / b.fd,
                     if paper {
@@ -378,12 +385,12 @@ fn sweep_rows(rows: &[SweepRow]) -> Vec<KeyNumber> {
             .filter(|r| !has_gits && (!has_gamma2 || is_gamma2(r) || is_ddim(r)))
         {
             let (papers, source) = match (paper, is_gamma2(r), is_ddim(r)) {
-                (true, true, _) => (format!("{PY_FID_GAMMA2} (FID)"), PY_FID),
-                (true, _, true) => (format!("{PY_FID_DDIM} (FID)"), PY_FID),
+                (true, true, _) => (format!("{PY_FID_GAMMA2}{fid_mark}"), PY_FID),
+                (true, _, true) => (format!("{PY_FID_DDIM}{fid_mark}"), PY_FID),
                 _ => (NONE.to_string(), NONE),
             };
             fds.push(KeyNumber::new(
-                &format!("FD at N = {steps}"),
+                &format!("{fd} at N = {steps}"),
                 case(r),
                 r.fd,
                 papers,
@@ -403,7 +410,7 @@ fn sweep_rows(rows: &[SweepRow]) -> Vec<KeyNumber> {
             let ratio = g.fd / e.fd;
             gits.push(
                 KeyNumber::new(
-                    "FD with GITS / FD with the EDM schedule",
+                    &format!("{fd} with GITS / {fd} with the EDM schedule"),
                     format!("{} / {} / N = {}", g.data, sampler_name(g), g.cell.steps),
                     ratio,
                     "GITS beats the EDM schedule at 5–10 NFE (ratio < 1)".into(),
