@@ -197,3 +197,65 @@ reference_stats = "{}"
     assert!(report.contains("FID at N = 3"), "{report}");
     assert!(!report.contains("in PCA features"), "{report}");
 }
+
+#[test]
+fn a_sweep_reports_fd_in_the_features_of_a_classifier_trained_and_cached_here() {
+    let tmp = tempdir().unwrap();
+    let config = |data: &str| {
+        format!(
+            r#"
+name = "classifier-sweep"
+seed = 2
+trajectories = 8
+batch_size = 8
+[[data]]
+{data}
+[schedule]
+kind = "edm"
+[sweep]
+sampler = ["euler", "heun"]
+steps = [4]
+[quality]
+reference = false
+features = "classifier"
+"#
+        )
+    };
+    let shapes = config("kind = \"shapes\"\nn = 300");
+    let first = crate::common::run_to(tmp.path(), "first", &shapes);
+    let fd = |out: &Path| {
+        crate::common::numeric(
+            &geotraj::records::read_parquet(&out.join("sweep.parquet")).unwrap(),
+            "fd",
+        )
+    };
+    let a = fd(&first);
+    assert_eq!(a.len(), 2);
+    assert!(a.iter().all(|v| v.is_finite() && *v > 0.0), "{a:?}");
+    let report = std::fs::read_to_string(first.join("figures/README.md")).unwrap();
+    assert!(
+        report.contains("FD-classifier at N = 4") && report.contains("classifier trained here"),
+        "{report}"
+    );
+    // The cached classifier gives the same numbers and the same report.
+    let second = crate::common::run_to(tmp.path(), "second", &shapes);
+    assert_eq!(fd(&second), a);
+    // Data without labels has nothing to train on; data that is not images
+    // has no image features.
+    let v: Vec<f32> = (0..20 * 64)
+        .map(|k| ((k % 13) as f32 / 6.5) - 1.0)
+        .collect();
+    write_npy(&tmp.path().join("images.npy"), &[20, 1, 8, 8], &v).unwrap();
+    let npy = format!(
+        "kind = \"npy\"\npath = \"{}\"",
+        tmp.path().join("images.npy").display()
+    );
+    let e = crate::common::fail_to(tmp.path(), "unlabelled", &config(&npy));
+    assert!(e.contains("has no labels"), "{e}");
+    let e = crate::common::fail_to(
+        tmp.path(),
+        "not-images",
+        &config("kind = \"gmm\"\nn = 200\ndim = 4"),
+    );
+    assert!(e.contains("classifier\" needs images"), "{e}");
+}

@@ -172,7 +172,7 @@ pub fn inception_stats(
 
 /// (C, H, W) of a data set of at least two images.
 fn image_stack(data: &Dataset) -> anyhow::Result<[usize; 3]> {
-    let shape = image_shape(&data.item_shape, &data.source)?;
+    let shape = image_shape(&data.item_shape, &data.source, "FID")?;
     if data.n < 2 {
         bail!(
             "{}: FID needs at least 2 images, found {}",

@@ -45,9 +45,16 @@ impl Adam {
         }
     }
 
-    /// One update of `net` with its gradients multiplied by `scale` (the
+    /// One update of `net` (any module: the denoising networks, the
+    /// quality classifier) with its gradients multiplied by `scale` (the
     /// clipping factor) at learning rate `lr`.
-    pub fn step(&mut self, net: Net, grads: &mut GradientsParams, lr: f64, scale: f64) -> Net {
+    pub fn step<M: Module>(
+        &mut self,
+        net: M,
+        grads: &mut GradientsParams,
+        lr: f64,
+        scale: f64,
+    ) -> M {
         self.t += 1;
         let mut mapper = AdamStep {
             adam: self,

@@ -4,6 +4,7 @@
 
 pub mod adam;
 pub mod checkpoint;
+pub mod classifier;
 pub mod config;
 pub mod embedding;
 pub mod init;

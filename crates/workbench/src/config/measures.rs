@@ -13,6 +13,9 @@ pub enum QualityFeatures {
     Pca,
     /// pytorch-fid's Inception-v3 pool3 features: FID, as the papers report it.
     Inception,
+    /// The penultimate features of a small classifier trained here on the
+    /// data set's labels (FD-classifier): in-domain for small gray images.
+    Classifier,
 }
 
 impl QualityFeatures {
@@ -21,6 +24,7 @@ impl QualityFeatures {
         match self {
             QualityFeatures::Pca => "FD",
             QualityFeatures::Inception => "FID",
+            QualityFeatures::Classifier => "FD-classifier",
         }
     }
 }
@@ -29,7 +33,7 @@ impl QualityFeatures {
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct QualityConfig {
-    /// The Fréchet distance's features: "pca" or "inception".
+    /// The Fréchet distance's features: "pca", "inception" or "classifier".
     #[serde(default)]
     pub features: QualityFeatures,
     /// features = "pca": this many principal components of the training set.

@@ -3,14 +3,17 @@
 //! of the training data, or Inception's pool3 for FID). Shared by sweeps
 //! (FD, SW2) and jump-early quality (FD per step).
 
+use super::classifier::{QualityClassifier, classifier_for};
 use super::data::LoadedData;
 use super::inception::{self, image_shape, load_inception};
 use super::load::held_out;
 use crate::config::{Config, DataConfig, QualityFeatures};
 use anyhow::{Context as _, bail};
 use burn::tensor::Device;
+use geotraj_denoise::learned::classifier::{CLASSIFIER_FEATURES, classify};
 use geotraj_denoise::pretrained::{FidInception, INCEPTION_FEATURES};
 use geotraj_metrics::{FeatureStats, Pca, frechet_distance, read_fid_stats};
+use std::path::Path;
 
 /// Held-out rows used for the quality measures (the first ones).
 pub const HELD_OUT_ROWS: usize = 2000;
@@ -23,6 +26,11 @@ pub enum Features {
     Inception {
         net: Box<FidInception>,
         shape: [usize; 3],
+        device: Device,
+    },
+    /// A classifier trained here on the data set's labels.
+    Classifier {
+        net: Box<QualityClassifier>,
         device: Device,
     },
 }
@@ -39,11 +47,13 @@ pub struct HeldOut {
 }
 
 impl HeldOut {
+    /// `cache` holds trained classifiers (features = "classifier").
     pub fn new(
         config: &Config,
         dcfg: &DataConfig,
         loaded: &LoadedData,
         device: &Device,
+        cache: &Path,
     ) -> anyhow::Result<Self> {
         let data = &loaded.data;
         let held = held_out(dcfg, config.seed)?;
@@ -53,7 +63,11 @@ impl HeldOut {
         let features = match q.features {
             QualityFeatures::Pca => Features::Pca(Pca::fit(&data.rows, data.n, data.d, q.pca_dim)),
             QualityFeatures::Inception => {
-                let shape = image_shape(&data.item_shape, &data.source)?;
+                let shape = image_shape(
+                    &data.item_shape,
+                    &data.source,
+                    "quality.features = \"inception\"",
+                )?;
                 let path = q
                     .inception_weights
                     .as_deref()
@@ -62,6 +76,30 @@ impl HeldOut {
                 Features::Inception {
                     net: Box::new(net),
                     shape,
+                    device: device.clone(),
+                }
+            }
+            QualityFeatures::Classifier => {
+                let c = classifier_for(
+                    &loaded.label,
+                    data,
+                    &held,
+                    config.seed,
+                    &cache.join("classifier"),
+                    device,
+                )?;
+                eprintln!(
+                    "data \"{}\": FD-classifier in the features of {}{}",
+                    loaded.label,
+                    c.describe(),
+                    if c.from_cache {
+                        " (from the cache)"
+                    } else {
+                        ""
+                    }
+                );
+                Features::Classifier {
+                    net: Box::new(c),
                     device: device.clone(),
                 }
             }
@@ -102,6 +140,7 @@ impl HeldOut {
         match &self.features {
             Features::Pca(p) => p.k,
             Features::Inception { .. } => INCEPTION_FEATURES,
+            Features::Classifier { .. } => CLASSIFIER_FEATURES,
         }
     }
 
@@ -121,11 +160,24 @@ impl HeldOut {
             .into_iter()
             .map(f64::from)
             .collect(),
+            Features::Classifier { net, device } => {
+                let (f, _) = classify(&net.net, &net.spec, rows, n, 256, device);
+                f.into_iter().map(f64::from).collect()
+            }
         })
     }
 
     fn stats_of(&self, rows: &[f32], n: usize) -> anyhow::Result<FeatureStats> {
         Ok(FeatureStats::of(&self.features(rows, n)?, n, self.k()))
+    }
+
+    /// What the features are, for reports (None for PCA and Inception,
+    /// which the README describes once).
+    pub fn note(&self) -> Option<String> {
+        match &self.features {
+            Features::Classifier { net, .. } => Some(net.describe()),
+            _ => None,
+        }
     }
 
     /// The Fréchet distance of n rows of features (n x k) to the reference.

@@ -28,14 +28,13 @@ pub fn load_inception(path: &Path, device: &Device) -> anyhow::Result<FidIncepti
     Ok(FidInception::load(&weights, None, device)?)
 }
 
-/// (C, H, W) of items of shape `item_shape`: 1 or 3 channels, or H x W.
-pub fn image_shape(item_shape: &[usize], source: &str) -> anyhow::Result<[usize; 3]> {
-    Ok(match *item_shape {
-        [c @ (1 | 3), h, w] => [c, h, w],
-        [h, w] => [1, h, w],
-        _ => bail!(
-            "{source}: FID needs images (C x H x W with 1 or 3 channels), found items of shape {item_shape:?}"
-        ),
+/// (C, H, W) of items of shape `item_shape` (1 or 3 channels, or H x W),
+/// or an error saying that `what` needs images.
+pub fn image_shape(item_shape: &[usize], source: &str, what: &str) -> anyhow::Result<[usize; 3]> {
+    super::image_shape(item_shape, item_shape.iter().product()).ok_or_else(|| {
+        anyhow::anyhow!(
+            "{source}: {what} needs images (C x H x W with 1 or 3 channels), found items of shape {item_shape:?}"
+        )
     })
 }
 

@@ -2,6 +2,7 @@
 //! where files go, the device, noise and progress. Built once per run from
 //! a `Plan`; nothing here decides what a run does.
 
+pub mod classifier;
 mod data;
 pub mod denoisers;
 pub mod device;

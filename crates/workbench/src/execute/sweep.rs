@@ -57,6 +57,9 @@ pub struct SweepResult {
     pub gits: Vec<GitsWarmup>,
     /// The features of the `fd` column.
     pub features: QualityFeatures,
+    /// Per data set, what the features are where the README cannot say
+    /// (a classifier trained here: its accuracy).
+    pub feature_notes: Vec<String>,
 }
 
 pub fn run_sweep(config: &Config, cells: &[Cell], ctx: &Context) -> anyhow::Result<SweepResult> {
@@ -76,13 +79,17 @@ pub fn run_sweep(config: &Config, cells: &[Cell], ctx: &Context) -> anyhow::Resu
     let mut rows = Vec::new();
     let mut warmups = Vec::new();
     let mut references = Vec::new();
+    let mut notes = Vec::new();
     let mut progress = Progress::new(total);
     for (dcfg, loaded) in config.data.iter().zip(data) {
         let d = loaded.data.d;
         let z = noise::starting(config.seed, n, d);
         let denoiser = build_denoiser(config, dcfg, loaded, ctx.learned.as_ref(), device);
         let den = denoiser.as_denoiser();
-        let judge = Judge::new(config, dcfg, loaded, device)?;
+        let judge = Judge::new(config, dcfg, loaded, device, &ctx.dirs.cache)?;
+        if let Some(note) = judge.held.note() {
+            notes.push(format!("data \"{}\": {}", loaded.label, note));
+        }
         let warm = match gits {
             true => Some(warm_up(
                 config,
@@ -187,6 +194,7 @@ pub fn run_sweep(config: &Config, cells: &[Cell], ctx: &Context) -> anyhow::Resu
         references,
         gits: warmups,
         features: config.quality.features,
+        feature_notes: notes,
     })
 }
 
@@ -220,8 +228,9 @@ impl Judge {
         dcfg: &DataConfig,
         loaded: &LoadedData,
         device: &burn::tensor::Device,
+        cache: &std::path::Path,
     ) -> anyhow::Result<Judge> {
-        let held = HeldOut::new(config, dcfg, loaded, device)?;
+        let held = HeldOut::new(config, dcfg, loaded, device, cache)?;
         let log_density: Option<LogDensity> =
             match (&dcfg.source, gmm_law(&dcfg.source, config.seed)) {
                 (_, Some(law)) => Some(Box::new(move |x| law.log_density(x))),

@@ -76,7 +76,13 @@ pub fn run(
             .distance
             .then(|| build_nearest(config, loaded, &denoiser, &ctx.device));
         let jump_judge = match config.measures.jump_quality {
-            true => Some(HeldOut::new(config, dcfg, loaded, &ctx.device)?),
+            true => Some(HeldOut::new(
+                config,
+                dcfg,
+                loaded,
+                &ctx.device,
+                &ctx.dirs.cache,
+            )?),
             false => None,
         };
         let fitted = if gits {

@@ -58,6 +58,9 @@ pub fn write(
                 Some(crate::config::QualityFeatures::Inception) => {
                     "FID to held-out data (Inception features)".into()
                 }
+                Some(crate::config::QualityFeatures::Classifier) => {
+                    "FD-classifier to held-out data".into()
+                }
                 _ => "FD to held-out data (PCA features)".into(),
             },
             log_x: true,

@@ -312,6 +312,9 @@ fn measure_label(m: &str, features: QualityFeatures) -> String {
         ("fd", QualityFeatures::Inception) => {
             "FID: Frechet distance in Inception-v3 features (lower is better)".into()
         }
+        ("fd", QualityFeatures::Classifier) => {
+            "FD-classifier: Frechet distance in classifier features (lower is better)".into()
+        }
         _ => measure_name(m),
     }
 }

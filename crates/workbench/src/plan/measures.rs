@@ -24,7 +24,9 @@ pub(super) fn quality(q: &QualityConfig) -> Result<(), ConfigError> {
             "quality.inception_weights",
             "features = \"inception\" needs pytorch-fid's weights file (pt_inception-2015-12-05-6726825d.pth; the README's FID section says where to get it)",
         )),
-        QualityFeatures::Pca if q.inception_weights.is_some() || q.reference_stats.is_some() => {
+        QualityFeatures::Pca | QualityFeatures::Classifier
+            if q.inception_weights.is_some() || q.reference_stats.is_some() =>
+        {
             let key = if q.inception_weights.is_some() {
                 "quality.inception_weights"
             } else {

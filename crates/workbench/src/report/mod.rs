@@ -172,6 +172,13 @@ fn markdown(
         }
         s += "\n";
 
+        if let Outcome::Sweep(r) = &run.outcome
+            && r.features == crate::config::QualityFeatures::Classifier
+        {
+            s += "\ngeotraj's FD-classifier is a Fréchet distance in the penultimate features of ";
+            s += &r.feature_notes.join("; ");
+            s += ", against held-out data; it judges samples in the data's own domain, not as FID does on Inception features: compare ratios and orderings with the papers, not values.\n";
+        }
         if matches!(&run.outcome, Outcome::Sweep(r) if r.features == crate::config::QualityFeatures::Pca)
         {
             s += "\ngeotraj's FD is a Fréchet distance in PCA features (the top `quality.pca_dim` components of the training data) against held-out data, not FID on Inception features: compare ratios and orderings, not values.\n";
