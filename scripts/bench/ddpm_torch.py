@@ -108,18 +108,11 @@ def inception_bench(args, x):
     from pytorch_fid import inception as pfid
 
     # fid_inception_v3 loads its download: hand it a freshly initialised state dict instead.
-    probe = pfid._inception_v3(num_classes=1008, aux_logits=False, weights=None)
-    for name, block in [("Mixed_5b", pfid.FIDInceptionA(192, pool_features=32)),
-                        ("Mixed_5c", pfid.FIDInceptionA(256, pool_features=64)),
-                        ("Mixed_5d", pfid.FIDInceptionA(288, pool_features=64)),
-                        ("Mixed_6b", pfid.FIDInceptionC(768, channels_7x7=128)),
-                        ("Mixed_6c", pfid.FIDInceptionC(768, channels_7x7=160)),
-                        ("Mixed_6d", pfid.FIDInceptionC(768, channels_7x7=160)),
-                        ("Mixed_6e", pfid.FIDInceptionC(768, channels_7x7=192)),
-                        ("Mixed_7b", pfid.FIDInceptionE_1(1280)),
-                        ("Mixed_7c", pfid.FIDInceptionE_2(2048))]:
-        setattr(probe, name, block)
-    pfid.load_state_dict_from_url = lambda *a, **k: probe.state_dict()
+    spec = importlib.util.spec_from_file_location("fid_fixture", Path(__file__).parents[1] / "fixtures" / "fid.py")
+    fixture = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fixture)
+    state = fixture.fresh_state_dict(pfid)
+    pfid.load_state_dict_from_url = lambda *a, **k: state
     model = pfid.InceptionV3().eval()
     images = x.abs().clamp(0, 1)
     counter = FlopCounterMode(display=False)

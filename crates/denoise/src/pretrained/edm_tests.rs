@@ -38,6 +38,17 @@ fn edm_denoiser(name: &str, device: &Device) -> crate::Preconditioned<EdmNetwork
     }
 }
 
+/// D of one row at σ.
+fn denoise_row(den: &dyn Denoiser, row: &[f32], sigma: f32, device: &Device) -> Vec<f32> {
+    den.denoise(
+        tensor(&[1, row.len()], row.to_vec(), device),
+        f64::from(sigma),
+    )
+    .into_data()
+    .try_into_vec::<f32>()
+    .unwrap()
+}
+
 #[test]
 fn edm_song_unets_behind_their_preconditioning_match_edm() {
     let device = Device::flex();
@@ -54,12 +65,7 @@ fn edm_song_unets_behind_their_preconditioning_match_edm() {
         let den = edm_denoiser(name, &device);
         let (_, want) = read_npz_f32(&io, Some(&name.replace('-', "_"))).unwrap();
         for (i, &s) in sigma.iter().enumerate() {
-            let row = x[i * d..(i + 1) * d].to_vec();
-            let got = den
-                .denoise(tensor(&[1, d], row, &device), f64::from(s))
-                .into_data()
-                .try_into_vec::<f32>()
-                .unwrap();
+            let got = denoise_row(&den, &x[i * d..(i + 1) * d], s, &device);
             let err = max_abs_diff(&got, &want[i * d..(i + 1) * d]);
             let scale = want[i * d..(i + 1) * d]
                 .iter()
@@ -168,12 +174,7 @@ fn iddpm_precond_matches_edm_from_a_real_pickle() {
     for (i, &s) in sigma.iter().enumerate() {
         assert_eq!(den.index(f64::from(s)), index[i] as usize, "sigma {s}");
         let den = iddpm_denoiser(Classes::Fixed(labels[i] as usize), &device);
-        let row = x[i * d..(i + 1) * d].to_vec();
-        let got = den
-            .denoise(tensor(&[1, d], row, &device), f64::from(s))
-            .into_data()
-            .try_into_vec::<f32>()
-            .unwrap();
+        let got = denoise_row(&den, &x[i * d..(i + 1) * d], s, &device);
         let err = max_abs_diff(&got, &want[i * d..(i + 1) * d]);
         eprintln!(
             "iDDPM ADM at sigma {s}, class {}: max |D - EDM| = {err:e}",
