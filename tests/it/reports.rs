@@ -292,18 +292,19 @@ fn sweep_report_sets_fd_beside_the_papers_fid() {
             .fd
     };
     let (ddim, g2) = (fd("ddim"), fd("gradient-estimation"));
-    let k = key(&json, "FD at N = 10", "gmm / ddim");
+    // FD-PCA values stand alone: only FID sits beside the papers' FIDs.
+    let k = key(&json, "FD-PCA at N = 10", "gmm / ddim");
     assert!(close(k["value"].as_f64().unwrap(), ddim, 1e-12));
-    assert_eq!(k["papers"], "16.9 (FID)");
+    assert_eq!(k["papers"], "—");
     let k = key(
         &json,
-        "FD at N = 10",
+        "FD-PCA at N = 10",
         "gmm / gradient-estimation(gamma=2, mu=0)",
     );
     assert!(close(k["value"].as_f64().unwrap(), g2, 1e-12));
-    assert_eq!(k["papers"], "3.8 (FID)");
+    assert_eq!(k["papers"], "—");
     let k = &json["key_numbers"][0];
-    assert_eq!(k["measure"], "FD(DDIM) / FD(γ = 2) at N = 10");
+    assert_eq!(k["measure"], "FD-PCA(DDIM) / FD-PCA(γ = 2) at N = 10");
     assert!(close(k["value"].as_f64().unwrap(), ddim / g2, 1e-12));
     // No N = 5 rows: only the papers' N.
     assert!(!readme.contains("N = 5"), "{readme}");

@@ -22,7 +22,7 @@ impl QualityFeatures {
     /// What the Fréchet distance in these features is called in tables' captions and reports.
     pub fn label(self) -> &'static str {
         match self {
-            QualityFeatures::Pca => "FD",
+            QualityFeatures::Pca => "FD-PCA",
             QualityFeatures::Inception => "FID",
             QualityFeatures::Classifier => "FD-classifier",
         }

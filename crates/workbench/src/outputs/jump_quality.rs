@@ -61,7 +61,7 @@ pub fn write(
                 Some(crate::config::QualityFeatures::Classifier) => {
                     "FD-classifier to held-out data".into()
                 }
-                _ => "FD to held-out data (PCA features)".into(),
+                _ => "FD-PCA to held-out data".into(),
             },
             log_x: true,
             log_y: true,
@@ -83,13 +83,14 @@ pub fn summary(cases: &[Case]) -> String {
         let Some(q) = &c.jump_quality else { continue };
         let last = q.fd_state.last().copied().unwrap_or(f64::NAN);
         let total = q.nfe_state.last().copied().unwrap_or(0);
+        let label = q.features.label();
         s += &match q.early(1.1) {
             Some((nfe, fd)) => format!(
-                "{} {}: D(x_n) reaches FD {fd:.4} (within 10 % of x_N's {last:.4}) after {nfe} of {total} NFE\n",
+                "{} {}: D(x_n) reaches {label} {fd:.4} (within 10 % of x_N's {last:.4}) after {nfe} of {total} NFE\n",
                 c.data, c.sampler
             ),
             None => format!(
-                "{} {}: D(x_n) stays above 1.1 x x_N's FD {last:.4} before the end\n",
+                "{} {}: D(x_n) stays above 1.1 x x_N's {label} {last:.4} before the end\n",
                 c.data, c.sampler
             ),
         };

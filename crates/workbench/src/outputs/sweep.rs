@@ -307,7 +307,7 @@ pub fn summary(result: &SweepResult) -> String {
 fn measure_label(m: &str, features: QualityFeatures) -> String {
     match (m, features) {
         ("fd", QualityFeatures::Pca) => {
-            "FD: Frechet distance in PCA features (lower is better)".into()
+            "FD-PCA: Frechet distance in PCA features (lower is better)".into()
         }
         ("fd", QualityFeatures::Inception) => {
             "FID: Frechet distance in Inception-v3 features (lower is better)".into()

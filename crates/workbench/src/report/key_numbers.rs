@@ -306,13 +306,9 @@ fn sweep_rows(rows: &[SweepRow], features: QualityFeatures) -> Vec<KeyNumber> {
     let fd = features.label();
     // FID values compare with the papers' as they are; other features' only
     // through ratios (and their FIDs are marked as such beside them).
-    // FID values sit beside the papers' FIDs as they are; FD-PCA's are
-    // marked as FID beside them; FD-classifier's compare only as ratios.
-    let fid_mark = match features {
-        QualityFeatures::Inception => "",
-        QualityFeatures::Pca | QualityFeatures::Classifier => " (FID)",
-    };
-    let values_compare = features != QualityFeatures::Classifier;
+    // FID values sit beside the papers' FIDs; a Fréchet distance in other
+    // features compares with them only as a ratio.
+    let values_compare = features == QualityFeatures::Inception;
     // Ratios first (they, not FD values, compare with the papers; the first
     // row is the index's headline), then GITS against EDM, then each FD.
     let (mut ratios, mut gits, mut fds) = (Vec::new(), Vec::new(), Vec::new());
@@ -388,8 +384,8 @@ fn sweep_rows(rows: &[SweepRow], features: QualityFeatures) -> Vec<KeyNumber> {
             .filter(|r| !has_gits && (!has_gamma2 || is_gamma2(r) || is_ddim(r)))
         {
             let (papers, source) = match (paper && values_compare, is_gamma2(r), is_ddim(r)) {
-                (true, true, _) => (format!("{PY_FID_GAMMA2}{fid_mark}"), PY_FID),
-                (true, _, true) => (format!("{PY_FID_DDIM}{fid_mark}"), PY_FID),
+                (true, true, _) => (PY_FID_GAMMA2.to_string(), PY_FID),
+                (true, _, true) => (PY_FID_DDIM.to_string(), PY_FID),
                 _ => (NONE.to_string(), NONE),
             };
             fds.push(KeyNumber::new(

@@ -181,7 +181,7 @@ fn markdown(
         }
         if matches!(&run.outcome, Outcome::Sweep(r) if r.features == crate::config::QualityFeatures::Pca)
         {
-            s += "\ngeotraj's FD is a Fréchet distance in PCA features (the top `quality.pca_dim` components of the training data) against held-out data, not FID on Inception features: compare ratios and orderings, not values.\n";
+            s += "\ngeotraj's FD-PCA is a Fréchet distance in PCA features (the top `quality.pca_dim` components of the training data) against held-out data, not FID on Inception features: compare ratios and orderings, not values.\n";
         }
         s += "\n";
     }
