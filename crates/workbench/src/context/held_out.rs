@@ -35,6 +35,40 @@ pub enum Features {
     },
 }
 
+impl Features {
+    /// The feature dimension.
+    pub fn k(&self) -> usize {
+        match self {
+            Features::Pca(p) => p.k,
+            Features::Inception { .. } => INCEPTION_FEATURES,
+            Features::Classifier { .. } => CLASSIFIER_FEATURES,
+        }
+    }
+
+    /// n rows' features (n x k).
+    pub fn of(&self, rows: &[f32], n: usize) -> anyhow::Result<Vec<f64>> {
+        Ok(match self {
+            Features::Pca(p) => p.project(rows, n),
+            Features::Inception { net, shape, device } => inception::features(
+                net,
+                rows,
+                n,
+                *shape,
+                INCEPTION_FEATURES,
+                inception::BATCH,
+                device,
+            )?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+            Features::Classifier { net, device } => {
+                let (f, _) = classify(&net.net, &net.spec, rows, n, 256, device);
+                f.into_iter().map(f64::from).collect()
+            }
+        })
+    }
+}
+
 pub struct HeldOut {
     pub features: Features,
     /// n x d held-out rows.
@@ -43,7 +77,6 @@ pub struct HeldOut {
     /// The reference statistics: the held-out rows' features, or a
     /// pytorch-fid statistics file's.
     pub stats: FeatureStats,
-    pub kind: QualityFeatures,
 }
 
 impl HeldOut {
@@ -104,71 +137,48 @@ impl HeldOut {
                 }
             }
         };
-        let mut judge = HeldOut {
-            features,
-            rows,
-            n,
-            stats: FeatureStats {
-                mean: Vec::new(),
-                cov: Vec::new(),
-                k: 0,
-            },
-            kind: q.features,
-        };
-        judge.stats = match &q.reference_stats {
+        let stats = match &q.reference_stats {
             Some(path) => {
                 let s = read_fid_stats(path)
                     .map_err(anyhow::Error::msg)
                     .context("quality.reference_stats")?;
-                if s.k != judge.k() {
+                if s.k != features.k() {
                     bail!(
                         "quality.reference_stats: {} holds {}-d statistics, Inception's pool3 is {}-d",
                         path.display(),
                         s.k,
-                        judge.k()
+                        features.k()
                     );
                 }
                 s
             }
-            None => judge.stats_of(&judge.rows, n)?,
+            None => FeatureStats::of(&features.of(&rows, n)?, n, features.k()),
         };
-        Ok(judge)
+        Ok(HeldOut {
+            features,
+            rows,
+            n,
+            stats,
+        })
+    }
+
+    /// Which features these are.
+    pub fn kind(&self) -> QualityFeatures {
+        match &self.features {
+            Features::Pca(_) => QualityFeatures::Pca,
+            Features::Inception { .. } => QualityFeatures::Inception,
+            Features::Classifier { .. } => QualityFeatures::Classifier,
+        }
     }
 
     /// The feature dimension.
     pub fn k(&self) -> usize {
-        match &self.features {
-            Features::Pca(p) => p.k,
-            Features::Inception { .. } => INCEPTION_FEATURES,
-            Features::Classifier { .. } => CLASSIFIER_FEATURES,
-        }
+        self.features.k()
     }
 
     /// n rows' features (n x k).
     pub fn features(&self, rows: &[f32], n: usize) -> anyhow::Result<Vec<f64>> {
-        Ok(match &self.features {
-            Features::Pca(p) => p.project(rows, n),
-            Features::Inception { net, shape, device } => inception::features(
-                net,
-                rows,
-                n,
-                *shape,
-                INCEPTION_FEATURES,
-                inception::BATCH,
-                device,
-            )?
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-            Features::Classifier { net, device } => {
-                let (f, _) = classify(&net.net, &net.spec, rows, n, 256, device);
-                f.into_iter().map(f64::from).collect()
-            }
-        })
-    }
-
-    fn stats_of(&self, rows: &[f32], n: usize) -> anyhow::Result<FeatureStats> {
-        Ok(FeatureStats::of(&self.features(rows, n)?, n, self.k()))
+        self.features.of(rows, n)
     }
 
     /// What the features are, for reports (None for PCA and Inception,

@@ -61,7 +61,7 @@ impl JumpFeatures {
         };
         let points = head.steps() + 1;
         let mut q = JumpQuality {
-            features: judge.kind,
+            features: judge.kind(),
             ..JumpQuality::default()
         };
         for n in 0..points {
