@@ -56,3 +56,4 @@ pub use rng::{Stream, normal_rows};
 pub use safetensors::{TensorInfo, check_safetensors};
 pub use shapes::shapes;
 pub use toys::{eight_gaussians, isotropic_gaussian, swiss_roll, two_moons};
+pub use zip::crc32;

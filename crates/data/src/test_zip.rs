@@ -4,12 +4,7 @@
 use crate::zip::{CENTRAL_SIG, END_SIG, LOCAL_SIG};
 use std::io::Write;
 
-/// CRC-32 (IEEE 802.3), the checksum ZIP stores per member.
-pub(crate) fn crc32(bytes: &[u8]) -> u32 {
-    let mut c = flate2::Crc::new();
-    c.update(bytes);
-    c.sum()
-}
+pub(crate) use crate::zip::crc32;
 
 /// How the test writer stores a member.
 #[derive(Clone, Copy, PartialEq)]

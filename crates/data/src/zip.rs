@@ -10,6 +10,8 @@
 //! fields are not needed. A ZIP64 end record (torch.save writes one always)
 //! and ZIP64 sizes in the directory are read; multi-disk archives and
 //! encrypted members are refused.
+//!
+//! `crc32` is the checksum members carry, for writers of archives too.
 
 use crate::error::DataError;
 use crate::regular::{open_regular, read_checked_len};
@@ -418,4 +420,11 @@ impl<'a> Archive<'a> {
         }
         Ok(data_at)
     }
+}
+
+/// CRC-32 (IEEE 802.3), the checksum ZIP keeps per member.
+pub fn crc32(bytes: &[u8]) -> u32 {
+    let mut c = flate2::Crc::new();
+    c.update(bytes);
+    c.sum()
 }

@@ -2,28 +2,12 @@
 //! stored .npy members): pytorch-fid's statistics files (`mu`, `sigma`)
 //! that geotraj writes for pytorch-fid and reads back.
 
+use geotraj_data::crc32;
 use std::io::Write;
 use std::path::Path;
 
 use crate::arrays::{Dtype, npy_header};
 use crate::{RecordsError, atomic_write};
-
-/// CRC-32 (IEEE 802.3, reflected), the checksum ZIP keeps per member.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut table = [0u32; 256];
-    for (i, t) in table.iter_mut().enumerate() {
-        *t = (0..8).fold(i as u32, |c, _| {
-            if c & 1 == 1 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            }
-        });
-    }
-    !bytes.iter().fold(!0u32, |c, &b| {
-        table[((c ^ u32::from(b)) & 0xFF) as usize] ^ (c >> 8)
-    })
-}
 
 /// One array to store: its name (without ".npy"), shape and values.
 pub struct NpzArray<'a> {
@@ -99,12 +83,6 @@ pub fn write_npz_f64(path: &Path, arrays: &[NpzArray]) -> Result<(), RecordsErro
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn crc32_is_ieee() {
-        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
-        assert_eq!(crc32(b""), 0);
-    }
 
     #[test]
     fn archives_read_back_bit_for_bit() {
