@@ -41,6 +41,16 @@ pub struct DataBlocks {
     max_norm: f64,
 }
 
+/// One row's screening result: the ascending indices of the kept data
+/// points with their approximate scores, and the final floor: every data
+/// point left out has an approximate score below it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Screened {
+    pub idx: Vec<u32>,
+    pub score: Vec<f32>,
+    pub floor: f32,
+}
+
 /// What a screening window hangs from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Anchor {
@@ -182,10 +192,11 @@ impl DataBlocks {
     }
 
     /// Streams the blocks once and returns, for each row `rows[j]` of `x`
-    /// (B x d on the device), the ascending indices of every data point whose
-    /// approximate score is at least (anchor score) - `windows[j]`, the
-    /// anchor being the row's best or second-best approximate score over the
-    /// whole data set. Rows whose scores are all NaN get no candidates.
+    /// (B x d on the device), every data point whose approximate score is at
+    /// least (anchor score) - `windows[j]`, the anchor being the row's best
+    /// or second-best approximate score over the whole data set; with
+    /// `keep = k > 0`, also at least the k best (so that a pruning proof has
+    /// a radius to spare). Rows whose scores are all NaN get no candidates.
     ///
     /// Per block, only the row maxima come back at first; a row's scores
     /// are downloaded only when its block maximum reaches the row's running
@@ -197,11 +208,12 @@ impl DataBlocks {
         rows: &[usize],
         windows: &[f64],
         anchor: Anchor,
-    ) -> Vec<Vec<u32>> {
+        keep: usize,
+    ) -> Vec<Screened> {
         assert_eq!(rows.len(), windows.len(), "one window per screened row");
         let mut cands: Vec<Candidates> = windows
             .iter()
-            .map(|&w| Candidates::new(w, anchor))
+            .map(|&w| Candidates::new(w, anchor, keep))
             .collect();
         let b_rows = x.dims()[0];
         for (k, b) in self.blocks.iter().enumerate() {
@@ -274,12 +286,16 @@ fn f32_down(v: f64) -> f32 {
 }
 
 /// Candidates of one row: indices whose approximate score lies within
-/// `window` of the running anchor (best or second-best score so far). The
-/// running anchor never exceeds the final one, so the kept set is always a
-/// superset of the final window's; `finish` prunes it to exactly that.
+/// `window` of the running anchor (best or second-best score so far), or
+/// among the `keep` best so far. Both thresholds only rise (the running
+/// anchor never exceeds the final one), so the kept set is always a
+/// superset of the final one; `finish` prunes it to exactly that.
 struct Candidates {
     window: f64,
     anchor: Anchor,
+    keep: usize,
+    /// A score that at least `keep` offered points reach (+inf without keep).
+    kept_floor: f32,
     /// The two largest scores offered so far, counting ties. `second` is
     /// only tracked exactly for `Anchor::Second`.
     best: f32,
@@ -290,10 +306,16 @@ struct Candidates {
 }
 
 impl Candidates {
-    fn new(window: f64, anchor: Anchor) -> Self {
+    fn new(window: f64, anchor: Anchor, keep: usize) -> Self {
         Self {
             window,
             anchor,
+            keep,
+            kept_floor: if keep == 0 {
+                f32::INFINITY
+            } else {
+                f32::NEG_INFINITY
+            },
             best: f32::NEG_INFINITY,
             second: f32::NEG_INFINITY,
             idx: Vec::new(),
@@ -307,7 +329,7 @@ impl Candidates {
             Anchor::Best => self.best,
             Anchor::Second => self.second,
         };
-        f32_down(a as f64 - self.window)
+        f32_down(a as f64 - self.window).min(self.kept_floor)
     }
 
     /// Offers approximate scores of data points `start..start + scores.len()`.
@@ -338,6 +360,13 @@ impl Candidates {
     }
 
     fn prune(&mut self) {
+        if self.keep > 0 && self.score.len() > self.keep {
+            // Every point at or above the floor is kept, so the keep-th
+            // largest kept score is the keep-th largest offered so far.
+            let mut s = self.score.clone();
+            let (_, &mut v, _) = s.select_nth_unstable_by(self.keep - 1, |a, b| b.total_cmp(a));
+            self.kept_floor = self.kept_floor.max(v);
+        }
         let floor = self.floor();
         let mut w = 0;
         for r in 0..self.idx.len() {
@@ -351,10 +380,14 @@ impl Candidates {
         self.score.truncate(w);
     }
 
-    /// The final window's indices, ascending (blocks are offered in order).
-    fn finish(mut self) -> Vec<u32> {
+    /// The final candidates, ascending (blocks are offered in order).
+    fn finish(mut self) -> Screened {
         self.prune();
-        self.idx
+        Screened {
+            floor: self.floor(),
+            idx: self.idx,
+            score: self.score,
+        }
     }
 }
 
@@ -383,11 +416,11 @@ mod tests {
         for anchor in [Anchor::Best, Anchor::Second] {
             for window in [0.0, 0.05, 0.5, 3.0] {
                 for chunk in [1, 7, 64, 1000] {
-                    let mut c = Candidates::new(window, anchor);
+                    let mut c = Candidates::new(window, anchor, 0);
                     for (k, s) in scores.chunks(chunk).enumerate() {
                         c.offer(k * chunk, s);
                     }
-                    let got = c.finish();
+                    let got = c.finish().idx;
                     let mut sorted = scores.clone();
                     sorted.sort_by(|a, b| b.total_cmp(a));
                     let a = match anchor {
@@ -399,6 +432,34 @@ mod tests {
                         .collect();
                     assert_eq!(got, want, "{anchor:?}, window {window}, chunk {chunk}");
                 }
+            }
+        }
+    }
+
+    /// With `keep`, the candidates are the window's plus at least the `keep`
+    /// best, and the floor separates them from every point left out.
+    #[test]
+    fn kept_candidates_are_a_floor_cut_holding_the_best() {
+        let scores: Vec<f32> = (0..3000)
+            .map(|i| ((i * 7919 % 3001) as f32 * 0.11).sin() * 50.0)
+            .collect();
+        let mut sorted = scores.clone();
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        for keep in [1, 2, 100, 700, 5000] {
+            for chunk in [13, 256, 4096] {
+                let mut c = Candidates::new(0.5, Anchor::Second, keep);
+                for (k, s) in scores.chunks(chunk).enumerate() {
+                    c.offer(k * chunk, s);
+                }
+                let got = c.finish();
+                let want: Vec<u32> = (0..scores.len() as u32)
+                    .filter(|&i| scores[i as usize] >= got.floor)
+                    .collect();
+                assert_eq!(got.idx, want, "keep {keep}, chunk {chunk}");
+                let scored: Vec<f32> = got.idx.iter().map(|&i| scores[i as usize]).collect();
+                assert_eq!(got.score, scored);
+                assert!(got.idx.len() >= keep.min(scores.len()), "keep {keep}");
+                assert!(got.floor <= f32_down(sorted[1] as f64 - 0.5));
             }
         }
     }

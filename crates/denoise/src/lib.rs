@@ -13,6 +13,9 @@ pub mod nearest;
 pub mod optimal;
 pub mod precondition;
 pub mod pretrained;
+pub mod prune;
+#[cfg(test)]
+mod prune_tests;
 
 pub use blocked::DataBlocks;
 pub use gaussian::GaussianDenoiser;
@@ -21,3 +24,4 @@ pub use learned::{LearnedNet, Net, NetConfig};
 pub use nearest::{Nearest, NearestError, NearestNeighbours};
 pub use optimal::{OptimalDenoiser, OptimalOptions};
 pub use precondition::{Coefficients, Network, Preconditioned, Preconditioning};
+pub use prune::PruneCounts;

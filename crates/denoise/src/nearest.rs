@@ -11,7 +11,8 @@
 //! the two smallest win, ties going to the lower index: f32 cancellation
 //! never picks a winner.
 
-use crate::blocked::{Anchor, DataBlocks, exact_sq_dist};
+use crate::blocked::{Anchor, DataBlocks, Screened, exact_sq_dist};
+use crate::prune::{KEEP, Proof, PruneCounts};
 use geotraj_data::Dataset;
 use geotraj_sampling::{Device, host};
 use rayon::prelude::*;
@@ -104,9 +105,8 @@ impl NearestNeighbours {
         self.blocks.data().row(i)
     }
 
-    /// The nearest and second-nearest data points of each of the `rows`
-    /// states in `x` (rows x d, row-major, on the host).
-    pub fn query(&self, x: &[f32], rows: usize) -> Result<Vec<Nearest>, NearestError> {
+    /// Checks that `x` holds `rows` finite states of the data's dimension.
+    fn check(&self, x: &[f32], rows: usize) -> Result<(), NearestError> {
         let d = self.blocks.data().d;
         if rows.checked_mul(d) != Some(x.len()) {
             return Err(NearestError::Shape {
@@ -122,64 +122,162 @@ impl NearestNeighbours {
                 value: x[pos],
             });
         }
+        Ok(())
+    }
+
+    /// The nearest and second-nearest data points of each of the `rows`
+    /// states in `x` (rows x d, row-major, on the host).
+    pub fn query(&self, x: &[f32], rows: usize) -> Result<Vec<Nearest>, NearestError> {
+        self.check(x, rows)?;
+        let d = self.blocks.data().d;
         let mut out = Vec::with_capacity(rows);
         for part in x.chunks(MAX_ROWS * d) {
-            self.pass(part, &mut out);
+            out.extend(self.pass(part, 0).into_iter().map(|(n, _)| n));
         }
         Ok(out)
     }
 
-    /// One device pass over at most MAX_ROWS finite states.
-    fn pass(&self, x: &[f32], out: &mut Vec<Nearest>) {
+    /// The same answers for `paths` trajectories of `points` states each
+    /// (x is paths x points x d, trajectory-major), walking each trajectory
+    /// in order: a state close enough to one screened before is answered
+    /// from that screen's proof (`prune`), without a GEMM. Also returns, per
+    /// point index, how much of the data was scored.
+    pub fn query_paths(
+        &self,
+        x: &[f32],
+        paths: usize,
+        points: usize,
+    ) -> Result<(Vec<Nearest>, Vec<PruneCounts>), NearestError> {
+        let rows = paths.checked_mul(points).ok_or(NearestError::Shape {
+            len: x.len(),
+            rows: usize::MAX,
+            d: self.blocks.data().d,
+        })?;
+        self.check(x, rows)?;
+        let data = self.blocks.data();
+        let d = data.d;
+        let row = |i: usize, n: usize| &x[(i * points + n) * d..(i * points + n + 1) * d];
+        // Two nearest: nothing outside `near` may come within the second
+        // smallest distance (the smallest, for a one-point data set).
+        let need = data.n.min(2);
+        let cutoff = |dists: &[f64]| {
+            let mut two = [f64::INFINITY; 2];
+            for &s in dists {
+                if s < two[0] {
+                    two = [s, two[0]];
+                } else if s < two[1] {
+                    two[1] = s;
+                }
+            }
+            (dists.len() >= need).then_some(two[need - 1])
+        };
+        let mut proofs: Vec<Option<Proof>> = vec![None; paths];
+        let mut out: Vec<Option<Nearest>> = vec![None; rows];
+        let mut counts = Vec::with_capacity(points);
+        for n in 0..points {
+            let proved: Vec<Option<(Nearest, usize)>> = proofs
+                .par_iter_mut()
+                .enumerate()
+                .map(|(i, p)| {
+                    let (dists, next) = p.as_ref()?.reuse(row(i, n), data, cutoff)?;
+                    let old = p.replace(next)?;
+                    let pairs = old.near().iter().map(|&k| k as usize).zip(dists);
+                    Some((two_smallest(pairs), old.near().len()))
+                })
+                .collect();
+            let todo: Vec<usize> = (0..paths).filter(|&i| proved[i].is_none()).collect();
+            let mut c = PruneCounts {
+                rows: paths,
+                screened: todo.len(),
+                proved_points: 0,
+            };
+            for (i, p) in proved.into_iter().enumerate() {
+                if let Some((found, k)) = p {
+                    out[i * points + n] = Some(found);
+                    c.proved_points += k;
+                }
+            }
+            for part in todo.chunks(MAX_ROWS) {
+                let mut sub = Vec::with_capacity(part.len() * d);
+                for &i in part {
+                    sub.extend_from_slice(row(i, n));
+                }
+                for (&i, (found, proof)) in part.iter().zip(self.pass(&sub, KEEP)) {
+                    out[i * points + n] = Some(found);
+                    proofs[i] = proof;
+                }
+            }
+            counts.push(c);
+        }
+        let out = out
+            .into_iter()
+            .map(|o| o.expect("every state was proved or screened"))
+            .collect();
+        Ok((out, counts))
+    }
+
+    /// One device pass over at most MAX_ROWS finite states; with `keep`,
+    /// each screened state also gets its pruning proof.
+    fn pass(&self, x: &[f32], keep: usize) -> Vec<(Nearest, Option<Proof>)> {
         let data = self.blocks.data();
         let d = data.d;
         let b = x.len() / d;
         let y = self.blocks.max_norm();
-        // (row, window) of the rows the GEMM may screen: those whose f32
-        // scores cannot overflow (|s| <= |x||y| + |y|^2 / 2, every partial
-        // sum included); the window argument needs finite scores.
-        let (rows, windows): (Vec<usize>, Vec<f64>) = x
+        // (row, score error bound) of the rows the GEMM may screen: those
+        // whose f32 scores cannot overflow (|s| <= |x||y| + |y|^2 / 2, every
+        // partial sum included); the window argument needs finite scores.
+        let (rows, errors): (Vec<usize>, Vec<f64>) = x
             .par_chunks(d)
             .enumerate()
             .filter_map(|(r, xr)| {
                 let norm = xr.iter().map(|&v| v as f64 * v as f64).sum::<f64>().sqrt();
                 (norm * y + 0.5 * y * y < SCORE_LIMIT)
-                    .then(|| (r, 2.0 * self.blocks.score_error_bound(norm)))
+                    .then(|| (r, self.blocks.score_error_bound(norm)))
             })
             .unzip();
-        let mut cands: Vec<Option<Vec<u32>>> = vec![None; b];
+        let windows: Vec<f64> = errors.iter().map(|e| 2.0 * e).collect();
+        let mut cands: Vec<Option<Screened>> = vec![None; b];
+        let mut error = vec![0.0; b];
         if !rows.is_empty() {
             let xt = host::upload(x, b, d, self.blocks.device());
-            let screened = self.blocks.screen(&xt, &rows, &windows, Anchor::Second);
-            for (&r, c) in rows.iter().zip(screened) {
+            let screened = self
+                .blocks
+                .screen(&xt, &rows, &windows, Anchor::Second, keep);
+            for ((&r, c), &e) in rows.iter().zip(screened).zip(&errors) {
                 cands[r] = Some(c);
+                error[r] = e;
             }
         }
-        let counted: usize = cands.iter().flatten().map(Vec::len).sum();
+        let counted: usize = cands.iter().flatten().map(|c| c.idx.len()).sum();
         self.rows.fetch_add(b, Ordering::Relaxed);
         self.candidates.fetch_add(counted, Ordering::Relaxed);
-        out.par_extend(
-            cands
-                .par_iter()
-                .zip(x.par_chunks(d))
-                .map(|(idx, xr)| match idx {
-                    // Fewer than two candidates only if the scores were not
-                    // finite after all; never trust the screen then.
-                    Some(idx) if idx.len() >= data.n.min(2) => {
-                        two_nearest(xr, data, idx.iter().map(|&i| i as usize))
-                    }
-                    _ => two_nearest(xr, data, 0..data.n),
-                }),
-        );
+        cands
+            .par_iter()
+            .zip(x.par_chunks(d))
+            .zip(error.par_iter())
+            .map(|((c, xr), &e)| match c {
+                // Fewer than two candidates only if the scores were not
+                // finite after all; never trust the screen then.
+                Some(c) if c.idx.len() >= data.n.min(2) => (
+                    two_nearest(xr, data, c.idx.iter().map(|&i| i as usize)),
+                    (keep > 0).then(|| Proof::new(xr, c, e, data.n)).flatten(),
+                ),
+                _ => (two_nearest(xr, data, 0..data.n), None),
+            })
+            .collect()
     }
 }
 
 /// The two smallest exact distances over `idx` (ascending, so strict
 /// comparisons leave ties to the lower index).
 fn two_nearest(x: &[f32], data: &Dataset, idx: impl Iterator<Item = usize>) -> Nearest {
+    two_smallest(idx.map(|i| (i, exact_sq_dist(x, data.row(i)))))
+}
+
+/// The two smallest of (index, squared distance) pairs in ascending index.
+fn two_smallest(pairs: impl Iterator<Item = (usize, f64)>) -> Nearest {
     let (mut i1, mut s1, mut i2, mut s2) = (usize::MAX, f64::INFINITY, usize::MAX, f64::INFINITY);
-    for i in idx {
-        let s = exact_sq_dist(x, data.row(i));
+    for (i, s) in pairs {
         if s < s1 {
             (i2, s2) = (i1, s1);
             (i1, s1) = (i, s);
@@ -214,18 +312,11 @@ mod tests {
             .collect()
     }
 
-    /// Brute force over every point: f64 squared distances summed in index
-    /// order, two smallest by (distance, index).
+    /// Brute force over every point: the exact f64 squared distances, two
+    /// smallest by (distance, index).
     fn brute(data: &Dataset, x: &[f32]) -> Nearest {
         let mut all: Vec<(f64, usize)> = (0..data.n)
-            .map(|i| {
-                let mut s = 0.0f64;
-                for (&a, &b) in x.iter().zip(data.row(i)) {
-                    let t = f64::from(a) - f64::from(b);
-                    s += t * t;
-                }
-                (s, i)
-            })
+            .map(|i| (exact_sq_dist(x, data.row(i)), i))
             .collect();
         all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let (s2, i2) = all.get(1).copied().unwrap_or((f64::INFINITY, usize::MAX));

@@ -11,9 +11,13 @@
 //!   chunks on the device, with a second GEMM for the weighted sum;
 //! - narrow (small sigma, where f32 cancellation in the scores could decide
 //!   the softmax): the GEMM only screens candidates within a provable window
-//!   of the best score; the softmax is then taken over exact f64 distances.
+//!   of the best score; the softmax is then taken over the points whose
+//!   exact f64 distance lies within the window of the smallest. Along a
+//!   trajectory (`denoise_rows`), the previous screen's proof (`prune`)
+//!   usually shows which few points can qualify, and the GEMM is skipped.
 
 use crate::blocked::{Anchor, DataBlocks, exact_sq_dist};
+use crate::prune::{KEEP, Proof, ProofCache, PruneCounts, PruneLog};
 use geotraj_data::Dataset;
 use geotraj_sampling::{Denoiser, Device, Tensor, host};
 use rayon::prelude::*;
@@ -47,6 +51,8 @@ pub struct OptimalDenoiser {
     /// Rows decided in the narrow regime, and their candidates (diagnostics).
     narrow_rows: AtomicUsize,
     candidates: AtomicUsize,
+    proofs: ProofCache,
+    pruning: PruneLog,
 }
 
 impl OptimalDenoiser {
@@ -71,6 +77,8 @@ impl OptimalDenoiser {
             blocks,
             narrow_rows: AtomicUsize::new(0),
             candidates: AtomicUsize::new(0),
+            proofs: ProofCache::default(),
+            pruning: PruneLog::default(),
         }
     }
 
@@ -85,6 +93,12 @@ impl OptimalDenoiser {
             self.narrow_rows.load(Ordering::Relaxed),
             self.candidates.load(Ordering::Relaxed),
         )
+    }
+
+    /// Per σ (increasing): how many states were evaluated, how many needed
+    /// a full screen, and how many points proofs left to score exactly.
+    pub fn pruning_stats(&self) -> Vec<(f64, PruneCounts)> {
+        self.pruning.snapshot()
     }
 
     /// Online log-sum-exp over chunks, all on the device.
@@ -118,57 +132,138 @@ impl OptimalDenoiser {
         acc / l
     }
 
-    /// Exact softmax over screened candidates for the rows in `rows`.
+    /// Exact softmax over the window's points for the rows in `rows`; the
+    /// rows are trajectories `first + row` when `first` is known, and a
+    /// proof kept from their previous evaluation may spare the screen.
     fn narrow(
         &self,
-        x: &Tensor<2>,
         host_x: &[f32],
         rows: &[usize],
         norms: &[f64],
         sigma: f64,
+        first: Option<usize>,
         out: &mut [f32],
     ) {
         let data = self.blocks.data();
         let d = data.d;
-        let windows: Vec<f64> = rows
-            .iter()
-            .map(|&r| {
-                self.options.tail * sigma * sigma + 2.0 * self.blocks.score_error_bound(norms[r])
+        let row = |r: usize| &host_x[r * d..(r + 1) * d];
+        // The softmax keeps points within `tail` of the largest log-weight:
+        // squared distances within 2 tail sigma^2 of the smallest.
+        let window_sq = 2.0 * self.options.tail * sigma * sigma;
+        let cutoff = |dists: &[f64]| {
+            let m = dists.iter().copied().fold(f64::INFINITY, f64::min);
+            m.is_finite().then_some(m + window_sq)
+        };
+        let mut proofs = match first {
+            Some(f) => self.proofs.take(rows.iter().map(|&r| f + r)),
+            None => vec![None; rows.len()],
+        };
+        let mut found: Vec<Option<Survivors>> = proofs
+            .par_iter_mut()
+            .zip(rows.par_iter())
+            .map(|(p, &r)| {
+                let (dists, next) = p.as_ref()?.reuse(row(r), data, cutoff)?;
+                let near = p.replace(next)?.near().to_vec();
+                Some((near, dists))
             })
             .collect();
-        let cands = self.blocks.screen(x, rows, &windows, Anchor::Best);
+        let proved_points: usize = found.iter().flatten().map(|(i, _)| i.len()).sum();
+        let todo: Vec<usize> = (0..rows.len()).filter(|&j| found[j].is_none()).collect();
+        if !todo.is_empty() {
+            let mut sub = Vec::with_capacity(todo.len() * d);
+            for &j in &todo {
+                sub.extend_from_slice(row(rows[j]));
+            }
+            let xs = host::upload(&sub, todo.len(), d, self.blocks.device());
+            let errors: Vec<f64> = todo
+                .iter()
+                .map(|&j| self.blocks.score_error_bound(norms[rows[j]]))
+                .collect();
+            let windows: Vec<f64> = errors
+                .iter()
+                .map(|e| self.options.tail * sigma * sigma + 2.0 * e)
+                .collect();
+            let keep = if first.is_some() { KEEP } else { 0 };
+            let positions: Vec<usize> = (0..todo.len()).collect();
+            let screened = self
+                .blocks
+                .screen(&xs, &positions, &windows, Anchor::Best, keep);
+            let fresh: Vec<(Option<Proof>, Survivors)> = screened
+                .into_par_iter()
+                .zip(todo.par_iter())
+                .zip(errors.par_iter())
+                .map(|((sc, &j), &e)| {
+                    let x = row(rows[j]);
+                    let dists: Vec<f64> = sc
+                        .idx
+                        .iter()
+                        .map(|&i| exact_sq_dist(x, data.row(i as usize)))
+                        .collect();
+                    let proof = first.and_then(|_| Proof::new(x, &sc, e, data.n));
+                    (proof, (sc.idx, dists))
+                })
+                .collect();
+            for (&j, (proof, f)) in todo.iter().zip(fresh) {
+                proofs[j] = proof;
+                found[j] = Some(f);
+            }
+        }
         let mut row_out: Vec<Vec<f32>> = vec![vec![0.0; d]; rows.len()];
-        let counted: usize = cands
+        let counted: usize = found
             .par_iter()
-            .zip(rows.par_iter())
             .zip(row_out.par_iter_mut())
-            .map(|((idx, &r), o)| {
-                exact_softmax(idx, &host_x[r * d..(r + 1) * d], &data.rows, d, sigma, o);
-                idx.len()
+            .map(|(f, o)| {
+                let (idx, dists) = f.as_ref().expect("every row was proved or screened");
+                let c = cutoff(dists).unwrap_or(f64::NAN);
+                let within: Vec<(u32, f64)> = idx
+                    .iter()
+                    .zip(dists)
+                    .filter(|&(_, &s)| s <= c)
+                    .map(|(&i, &s)| (i, s))
+                    .collect();
+                exact_softmax(&within, &data.rows, d, sigma, o);
+                within.len()
             })
             .sum();
         for (&r, o) in rows.iter().zip(&row_out) {
             out[r * d..(r + 1) * d].copy_from_slice(o);
         }
+        if let Some(f) = first {
+            let kept = rows
+                .iter()
+                .zip(proofs)
+                .filter_map(|(&r, p)| Some((f + r, p?)));
+            self.proofs.put(kept);
+        }
+        self.pruning.add(
+            sigma,
+            PruneCounts {
+                rows: rows.len(),
+                screened: todo.len(),
+                proved_points,
+            },
+        );
         self.narrow_rows.fetch_add(rows.len(), Ordering::Relaxed);
         self.candidates.fetch_add(counted, Ordering::Relaxed);
     }
 }
 
-/// The softmax-weighted mean of the candidates `idx` with exact f64 scores
-/// -|x - y_i|^2 / 2, written into `out`.
-fn exact_softmax(idx: &[u32], x: &[f32], data: &[f32], d: usize, sigma: f64, out: &mut [f32]) {
+/// A row's candidates: ascending data indices and their exact squared distances.
+type Survivors = (Vec<u32>, Vec<f64>);
+
+/// The softmax-weighted mean of the points `(i, |x - y_i|^2)` (ascending i)
+/// with exact f64 scores -|x - y_i|^2 / 2, written into `out`.
+fn exact_softmax(points: &[(u32, f64)], data: &[f32], d: usize, sigma: f64, out: &mut [f32]) {
     let row = |i: u32| &data[i as usize * d..(i as usize + 1) * d];
-    let exact: Vec<f64> = idx
+    let m = points
         .iter()
-        .map(|&i| -0.5 * exact_sq_dist(x, row(i)))
-        .collect();
-    let m = exact.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        .map(|&(_, s)| -0.5 * s)
+        .fold(f64::NEG_INFINITY, f64::max);
     let inv = 1.0 / (sigma * sigma);
     let mut acc = vec![0.0f64; d];
     let mut total = 0.0f64;
-    for (&i, &s) in idx.iter().zip(&exact) {
-        let w = ((s - m) * inv).exp();
+    for &(i, s) in points {
+        let w = ((-0.5 * s - m) * inv).exp();
         total += w;
         for (a, &v) in acc.iter_mut().zip(row(i)) {
             *a += w * v as f64;
@@ -180,8 +275,8 @@ fn exact_softmax(idx: &[u32], x: &[f32], data: &[f32], d: usize, sigma: f64, out
     }
 }
 
-impl Denoiser for OptimalDenoiser {
-    fn denoise(&self, x: Tensor<2>, sigma: f64) -> Tensor<2> {
+impl OptimalDenoiser {
+    fn evaluate(&self, x: Tensor<2>, sigma: f64, first: Option<usize>) -> Tensor<2> {
         let d = self.blocks.data().d;
         let host_x = host::download(x.clone());
         let b = host_x.len() / d;
@@ -196,15 +291,45 @@ impl Denoiser for OptimalDenoiser {
             })
             .collect();
         if narrow.is_empty() {
+            self.pruning.add(
+                sigma,
+                PruneCounts {
+                    rows: b,
+                    screened: b,
+                    proved_points: 0,
+                },
+            );
             return self.wide(&x, sigma);
         }
-        let mut out = if narrow.len() < b {
-            host::download(self.wide(&x, sigma))
-        } else {
+        let mut out = if narrow.len() == b {
             vec![0.0; b * d]
+        } else {
+            host::download(self.wide(&x, sigma))
         };
-        self.narrow(&x, &host_x, &narrow, &norms, sigma, &mut out);
+        if narrow.len() < b {
+            let wide = b - narrow.len();
+            self.pruning.add(
+                sigma,
+                PruneCounts {
+                    rows: wide,
+                    screened: wide,
+                    proved_points: 0,
+                },
+            );
+        }
+        self.narrow(&host_x, &narrow, &norms, sigma, first, &mut out);
         host::upload(&out, b, d, self.blocks.device())
+    }
+}
+
+impl Denoiser for OptimalDenoiser {
+    fn denoise(&self, x: Tensor<2>, sigma: f64) -> Tensor<2> {
+        self.evaluate(x, sigma, None)
+    }
+
+    /// Rows are trajectories `first..`: their proofs carry over between calls.
+    fn denoise_rows(&self, x: Tensor<2>, sigma: f64, first: usize) -> Tensor<2> {
+        self.evaluate(x, sigma, Some(first))
     }
 
     fn dim(&self) -> usize {

@@ -184,6 +184,7 @@ fn analyze_run(args: &AnalyzeArgs, argv: &[String]) -> anyhow::Result<(Run, Vec<
             measure_seconds: m.measure_seconds,
             exact_rows: 0,
             exact_candidates: 0,
+            pruning: Vec::new(),
             jump_quality: None,
         };
         anyhow::Ok((case, streams, description))

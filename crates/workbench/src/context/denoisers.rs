@@ -4,7 +4,9 @@
 use super::data::LoadedData;
 use super::load::gmm_law;
 use crate::config::{Config, DataConfig, DataSource, DenoiserKind};
-use geotraj_denoise::{GaussianDenoiser, GmmDenoiser, NearestNeighbours, OptimalDenoiser};
+use geotraj_denoise::{
+    GaussianDenoiser, GmmDenoiser, NearestNeighbours, OptimalDenoiser, PruneCounts,
+};
 use geotraj_sampling::Denoiser;
 use std::sync::Arc;
 
@@ -28,6 +30,14 @@ impl Built {
             Built::Analytic(d) => d.as_ref(),
             Built::Gmm(d) => d.as_ref(),
             Built::Learned(d) => d.as_ref(),
+        }
+    }
+
+    /// The optimal denoiser's per-σ pruning counts so far (empty for others).
+    pub fn pruning(&self) -> Vec<(f64, PruneCounts)> {
+        match self {
+            Built::Optimal(d) => d.pruning_stats(),
+            Built::Analytic(_) | Built::Gmm(_) | Built::Learned(_) => Vec::new(),
         }
     }
 

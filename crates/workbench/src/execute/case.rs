@@ -12,7 +12,7 @@ use crate::context::held_out::HeldOut;
 use crate::context::noise;
 use crate::context::progress::Progress;
 use anyhow::Context as _;
-use geotraj_denoise::NearestNeighbours;
+use geotraj_denoise::{NearestNeighbours, PruneCounts};
 use geotraj_metrics::Measures;
 use geotraj_sampling::{SampleOptions, Solver, Trajectories, sample};
 use std::path::PathBuf;
@@ -42,6 +42,9 @@ pub struct Case {
     /// Rows the optimal denoiser decided on exact distances, and candidates re-scored.
     pub exact_rows: usize,
     pub exact_candidates: usize,
+    /// Per σ, the optimal denoiser's evaluations of this case and how many
+    /// needed a full screen (the rest were proved along their trajectory).
+    pub pruning: Vec<Pruned>,
     /// With `measures.jump_quality`: FD of x_n and D(x_n) per step.
     pub jump_quality: Option<JumpQuality>,
 }
@@ -91,6 +94,7 @@ pub fn run_case(
     let step_noise = noise::Keyed::new(config.seed);
     let data = &inp.loaded.label;
     let before = inp.denoiser.stats();
+    let pruned_before = inp.denoiser.pruning();
     let t0 = Instant::now();
     let mut acc = Accumulator::new(
         config,
@@ -165,7 +169,48 @@ pub fn run_case(
         measure_seconds: m.measure_seconds,
         exact_rows: after.0 - before.0,
         exact_candidates: after.1 - before.1,
+        pruning: pruning_since(&pruned_before, inp.denoiser.pruning(), inp.loaded.data.n),
         jump_quality,
         exported,
     })
+}
+
+/// The optimal denoiser's work at one σ of a case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pruned {
+    pub sigma: f64,
+    pub evaluations: usize,
+    /// Evaluations that scored every data point.
+    pub screened: usize,
+    /// Of all (evaluation, data point) pairs, the fraction never scored.
+    pub skipped_fraction: f64,
+}
+
+/// The counts added since `before` (both in increasing σ), in decreasing σ.
+fn pruning_since(
+    before: &[(f64, PruneCounts)],
+    after: Vec<(f64, PruneCounts)>,
+    n: usize,
+) -> Vec<Pruned> {
+    after
+        .into_iter()
+        .filter_map(|(s, a)| {
+            let b = before
+                .iter()
+                .find(|(t, _)| t.to_bits() == s.to_bits())
+                .map_or(PruneCounts::default(), |&(_, b)| b);
+            let c = PruneCounts {
+                rows: a.rows - b.rows,
+                screened: a.screened - b.screened,
+                proved_points: a.proved_points - b.proved_points,
+            };
+            (c.rows > 0).then(|| Pruned {
+                sigma: s,
+                evaluations: c.rows,
+                screened: c.screened,
+                skipped_fraction: c.skipped_fraction(n),
+            })
+        })
+        .rev()
+        .collect()
 }

@@ -209,7 +209,7 @@ fn measure_data(
 ) -> anyhow::Result<()> {
     let mc = &config.measures;
     if let (Some(nn), Some(data)) = (inp.nearest, inp.dataset) {
-        let states = nn.query(&t.states, t.n * (t.steps() + 1))?;
+        let (states, _pruned) = nn.query_paths(&t.states, t.n, t.steps() + 1)?;
         let denoised = if mc.jump {
             Some(search_denoised(nn, t)?)
         } else {

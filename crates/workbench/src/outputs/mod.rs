@@ -115,6 +115,12 @@ fn provenance(
                 "measure_seconds": c.measure_seconds,
                 "optimal_exact_rows": c.exact_rows,
                 "optimal_exact_candidates": c.exact_candidates,
+                "optimal_pruning": c.pruning.iter().map(|p| json!({
+                    "sigma": p.sigma,
+                    "evaluations": p.evaluations,
+                    "screened": p.screened,
+                    "skipped_fraction": p.skipped_fraction,
+                })).collect::<Vec<_>>(),
             })
         })
         .collect();
