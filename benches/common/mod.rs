@@ -20,6 +20,7 @@ pub fn time(budget: f64, min_runs: usize, mut f: impl FnMut()) -> f64 {
 }
 
 /// The device to measure on, and its name.
+#[allow(dead_code)] // benches/gemm.rs measures the CPU only
 pub fn device() -> (Device, String) {
     match std::env::var("GEOTRAJ_BENCH_DEVICE").as_deref() {
         Ok("wgpu") => {

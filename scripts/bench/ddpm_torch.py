@@ -22,6 +22,7 @@ def main():
     p.add_argument("--ddim", required=True, help="a checkout of ermongroup/ddim")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--device", default="cpu", help="cpu, or cuda for the GPU peer (scripts/bench_gpu.sh)")
     p.add_argument("--edm", help="a checkout of NVlabs/edm: also time its CIFAR-10 DDPM++ (SongUNet)")
     p.add_argument("--pytorch-fid", help="a checkout of mseitzer/pytorch-fid: also time its InceptionV3 (random weights)")
     args = p.parse_args()
@@ -37,21 +38,15 @@ def main():
         ),
         diffusion=types.SimpleNamespace(num_diffusion_timesteps=1000),
     )
-    model = mod.Model(cfg).eval()
-    x = torch.randn(args.batch, 3, 32, 32)
-    t = torch.full((args.batch,), 500.0)
-    times = []
-    with torch.no_grad():
-        model(x, t)
-        start = time.perf_counter()
-        while len(times) < 3 or (time.perf_counter() - start < 10 and len(times) < 20):
-            s = time.perf_counter()
-            model(x, t)
-            times.append(time.perf_counter() - s)
-    secs = statistics.median(times)
+    dev = torch.device(args.device)
+    model = mod.Model(cfg).eval().to(dev)
+    x = torch.randn(args.batch, 3, 32, 32, device=dev)
+    t = torch.full((args.batch,), 500.0, device=dev)
+    secs = timed(lambda: model(x, t), dev)
     flops = 12_443_713_536 * args.batch
+    where = f"CPU ({args.threads} threads)" if dev.type == "cpu" else torch.cuda.get_device_name(dev)
     print(
-        f"PyTorch {torch.__version__} CPU ({args.threads} threads), DDPM U-Net, batch {args.batch}: {secs:.3f} s per forward, "
+        f"PyTorch {torch.__version__} {where}, DDPM U-Net, batch {args.batch}: {secs:.3f} s per forward, "
         f"{args.batch / secs:.1f} images/s, {flops / secs / 1e9:.1f} GFLOP/s"
     )
     if args.edm:
@@ -64,21 +59,13 @@ def main():
         edm = networks.SongUNet(img_resolution=32, in_channels=3, out_channels=3, augment_dim=9,
                                 model_channels=128, channel_mult=[2, 2, 2], num_blocks=4, attn_resolutions=[16],
                                 embedding_type="positional", encoder_type="standard", decoder_type="standard",
-                                channel_mult_noise=1, resample_filter=[1, 1]).eval()
-        noise = torch.full((args.batch,), 0.25)
+                                channel_mult_noise=1, resample_filter=[1, 1]).eval().to(dev)
+        noise = torch.full((args.batch,), 0.25, device=dev)
         counter = FlopCounterMode(display=False)
         with counter, torch.no_grad():
             edm(x[:1], noise[:1], None)
         per_image = counter.get_total_flops()
-        times = []
-        with torch.no_grad():
-            edm(x, noise, None)
-            start = time.perf_counter()
-            while len(times) < 3 or (time.perf_counter() - start < 10 and len(times) < 20):
-                s = time.perf_counter()
-                edm(x, noise, None)
-                times.append(time.perf_counter() - s)
-        secs = statistics.median(times)
+        secs = timed(lambda: edm(x, noise, None), dev)
         print(
             f"PyTorch EDM DDPM++ (SongUNet), {sum(p.numel() for p in edm.parameters())} parameters, "
             f"{per_image / 1e9:.2f} GFLOP per image, batch {args.batch}: {secs:.3f} s per forward, "
@@ -88,14 +75,19 @@ def main():
         inception_bench(args, x)
 
 
-def timed(f):
+def timed(f, dev=torch.device("cpu")):
+    def run():
+        f()
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+
     times = []
     with torch.no_grad():
-        f()
+        run()
         start = time.perf_counter()
         while len(times) < 3 or (time.perf_counter() - start < 10 and len(times) < 20):
             s = time.perf_counter()
-            f()
+            run()
             times.append(time.perf_counter() - s)
     return statistics.median(times)
 
@@ -113,13 +105,13 @@ def inception_bench(args, x):
     spec.loader.exec_module(fixture)
     state = fixture.fresh_state_dict(pfid)
     pfid.load_state_dict_from_url = lambda *a, **k: state
-    model = pfid.InceptionV3().eval()
+    model = pfid.InceptionV3().eval().to(x.device)
     images = x.abs().clamp(0, 1)
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
         model(images[:1])
     per_image = counter.get_total_flops()
-    secs = timed(lambda: model(images))
+    secs = timed(lambda: model(images), x.device)
     print(
         f"PyTorch pytorch-fid InceptionV3, {sum(p.numel() for p in model.parameters())} parameters, "
         f"{per_image / 1e9:.2f} GFLOP per image, batch {args.batch} of 32 x 32: {secs:.3f} s per forward, "
