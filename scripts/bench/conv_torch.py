@@ -4,9 +4,9 @@ repeated runs, beside a square 1024^3 GEMM of the same run.
 Run by scripts/bench_conv.sh after the Rust benchmark."""
 
 import argparse
-import time
 
 import torch
+from timing import median_time
 
 SHAPES = [
     ("fashion U-Net level 1", 128, 32, 28),
@@ -18,22 +18,6 @@ SHAPES = [
 ]
 
 
-def median_time(f, budget=2.0, min_runs=2, device="cpu"):
-    def sync():
-        if device != "cpu":
-            torch.cuda.synchronize()
-
-    f()
-    sync()
-    t, start = [], time.perf_counter()
-    while len(t) < min_runs or (time.perf_counter() - start < budget and len(t) < 20):
-        s = time.perf_counter()
-        f()
-        sync()
-        t.append(time.perf_counter() - s)
-    return sorted(t)[len(t) // 2]
-
-
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int, default=0)
@@ -42,8 +26,9 @@ def main():
     if a.threads:
         torch.set_num_threads(a.threads)
     dev = torch.device(a.device)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else None
     sq = torch.randn(1024, 1024, device=dev)
-    peak = 2 * 1024**3 / median_time(lambda: sq @ sq, device=a.device) / 1e9
+    peak = 2 * 1024**3 / median_time(lambda: sq @ sq, sync=sync) / 1e9
     print(f"torch {torch.__version__}, {a.device}, {torch.get_num_threads()} threads")
     print(f"reference: square GEMM 1024^3: {peak:.1f} GFLOP/s")
     print("| shape | B x C x H x W | forward ms | GFLOP/s | % of GEMM | fwd+bwd ms | GFLOP/s | % of GEMM |")
@@ -65,7 +50,7 @@ def main():
             conv(xa).sum().backward()
             xa.grad.sum().item()
 
-        f, fb = median_time(fwd, device=a.device), median_time(both, device=a.device)
+        f, fb = median_time(fwd, sync=sync), median_time(both, sync=sync)
         g1, g3 = flops / f / 1e9, 3 * flops / fb / 1e9
         print(
             f"| {what} | {b}x{c}x{hw}x{hw} | {f * 1e3:.1f} | {g1:.1f} | {100 * g1 / peak:.0f}% "

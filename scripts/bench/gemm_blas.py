@@ -2,10 +2,10 @@
 CPU BLAS) at the same f32 shapes, median of repeated runs."""
 
 import argparse
-import time
 
 import numpy as np
 import torch
+from timing import median_time
 
 SHAPES = [
     ("scores, batch 200 (X Y^T, one 4096-row block)", 200, 784, 4096),
@@ -16,16 +16,6 @@ SHAPES = [
     ("conv 3x3, 64 -> 64 at 14x14, batch 16 (im2col)", 3136, 576, 64),
     ("conv 3x3, 128 -> 128 at 32x32, batch 1 (im2col)", 1024, 1152, 128),
 ]
-
-
-def median_time(f, budget=1.5, min_runs=3):
-    f()
-    t, start = [], time.perf_counter()
-    while len(t) < min_runs or (time.perf_counter() - start < budget and len(t) < 20):
-        s = time.perf_counter()
-        f()
-        t.append(time.perf_counter() - s)
-    return sorted(t)[len(t) // 2]
 
 
 def main():
@@ -43,10 +33,10 @@ def main():
         A = rng.standard_normal((m, k), dtype=np.float32)
         B = rng.standard_normal((k, n), dtype=np.float32)
         C = np.empty((m, n), dtype=np.float32)
-        tn = median_time(lambda: np.matmul(A, B, out=C))
+        tn = median_time(lambda: np.matmul(A, B, out=C), budget=1.5, min_runs=3)
         TA, TB = torch.from_numpy(A), torch.from_numpy(B)
         TC = torch.empty(m, n)
-        tt = median_time(lambda: torch.matmul(TA, TB, out=TC))
+        tt = median_time(lambda: torch.matmul(TA, TB, out=TC), budget=1.5, min_runs=3)
         print(f"| {what} | {m}x{k}x{n} | {flops / tn / 1e9:.1f} | {flops / tt / 1e9:.1f} |")
 
 

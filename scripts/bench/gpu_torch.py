@@ -8,10 +8,10 @@ shape, on a CUDA device (or the CPU with --device cpu).
 
 import argparse
 import gzip
-import time
 
 import numpy as np
 import torch
+from timing import median_time
 
 CHUNK = 4096
 
@@ -22,22 +22,6 @@ def images(path):
     n, h, w = (int.from_bytes(raw[4 + 4 * k : 8 + 4 * k], "big") for k in range(3))
     pixels = np.frombuffer(raw, dtype=np.uint8, offset=16, count=n * h * w)
     return torch.from_numpy(pixels.astype(np.float32) / 127.5 - 1.0).reshape(n, h * w)
-
-
-def median_time(f, device, budget=2.0, min_runs=2):
-    def sync():
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-
-    f()
-    sync()
-    t, start = [], time.perf_counter()
-    while len(t) < min_runs or (time.perf_counter() - start < budget and len(t) < 20):
-        s = time.perf_counter()
-        f()
-        sync()
-        t.append(time.perf_counter() - s)
-    return sorted(t)[len(t) // 2]
 
 
 def optimal(x, blocks, half_norms, sigma):
@@ -75,6 +59,7 @@ def main():
     p.add_argument("--batches", default="64,256,1024")
     a = p.parse_args()
     dev = torch.device(a.device)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else None
     torch.backends.cuda.matmul.allow_tf32 = False  # f32 GEMMs, as geotraj's error bounds assume
     data = images(a.images).to(dev)
     n, d = data.shape
@@ -93,13 +78,14 @@ def main():
             print(f"| {b} | {what} | {secs * 1e3:.1f} | {g:.1f} | {100 * g / gemm:.0f}% |")
             return g
 
-        gemm = row("plain GEMM in blocks", median_time(lambda: [x0 @ y.T for y in blocks], dev), flops, 1e-9)
+        s = median_time(lambda: [x0 @ y.T for y in blocks], sync=sync)
+        gemm = row("plain GEMM in blocks", s, flops, flops / s / 1e9)
         for sigma in (80.0, 0.002):
             torch.manual_seed(1)
             q = x0 + sigma * torch.randn_like(x0)
-            s = median_time(lambda: optimal(q, blocks, half_norms, sigma), dev)
+            s = median_time(lambda: optimal(q, blocks, half_norms, sigma), sync=sync)
             row(f"optimal denoiser, sigma = {sigma} (online softmax, 2 GEMMs)", s, 2 * flops, gemm)
-            s = median_time(lambda: nearest(q, blocks, half_norms), dev)
+            s = median_time(lambda: nearest(q, blocks, half_norms), sync=sync)
             row(f"nearest neighbours, queries at sigma = {sigma} (top-2, f32 scores)", s, flops, gemm)
 
 
