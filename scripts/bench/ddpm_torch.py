@@ -9,12 +9,11 @@ random weights, in PyTorch on the CPU.
 
 import argparse
 import importlib.util
-import statistics
-import time
 import types
 from pathlib import Path
 
 import torch
+from timing import median_time
 
 
 def main():
@@ -76,20 +75,10 @@ def main():
 
 
 def timed(f, dev=torch.device("cpu")):
-    def run():
-        f()
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-
-    times = []
+    """Median seconds per forward pass, without autograd."""
+    sync = torch.cuda.synchronize if dev.type == "cuda" else None
     with torch.no_grad():
-        run()
-        start = time.perf_counter()
-        while len(times) < 3 or (time.perf_counter() - start < 10 and len(times) < 20):
-            s = time.perf_counter()
-            run()
-            times.append(time.perf_counter() - s)
-    return statistics.median(times)
+        return median_time(f, budget=10.0, min_runs=3, sync=sync)
 
 
 def inception_bench(args, x):

@@ -7,21 +7,12 @@ shape, on a CUDA device (or the CPU with --device cpu).
 """
 
 import argparse
-import gzip
 
-import numpy as np
 import torch
+from fashion_mnist import TRAIN_IMAGES, images
 from timing import median_time
 
 CHUNK = 4096
-
-
-def images(path):
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    n, h, w = (int.from_bytes(raw[4 + 4 * k : 8 + 4 * k], "big") for k in range(3))
-    pixels = np.frombuffer(raw, dtype=np.uint8, offset=16, count=n * h * w)
-    return torch.from_numpy(pixels.astype(np.float32) / 127.5 - 1.0).reshape(n, h * w)
 
 
 def optimal(x, blocks, half_norms, sigma):
@@ -54,14 +45,14 @@ def nearest(x, blocks, half_norms):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--images", default="/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")
+    p.add_argument("--images", default=TRAIN_IMAGES)
     p.add_argument("--device", default="cuda")
     p.add_argument("--batches", default="64,256,1024")
     a = p.parse_args()
     dev = torch.device(a.device)
     sync = torch.cuda.synchronize if dev.type == "cuda" else None
     torch.backends.cuda.matmul.allow_tf32 = False  # f32 GEMMs, as geotraj's error bounds assume
-    data = images(a.images).to(dev)
+    data = images(a.images).flatten(1).to(dev)
     n, d = data.shape
     blocks = list(data.split(CHUNK))
     half_norms = [0.5 * (b.double() ** 2).sum(1).float() for b in blocks]

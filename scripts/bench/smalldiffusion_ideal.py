@@ -6,28 +6,18 @@ process's time; run by scripts/bench_smalldiffusion.sh.
 """
 
 import argparse
-import gzip
 import time
 
 T0 = time.perf_counter()
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from fashion_mnist import TRAIN_IMAGES, images  # noqa: E402
 from smalldiffusion import IdealDenoiser, ScheduleDDPM, samples  # noqa: E402
-
-
-def images(path):
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    n, h, w = (int.from_bytes(raw[4 + 4 * k : 8 + 4 * k], "big") for k in range(3))
-    pixels = np.frombuffer(raw, dtype=np.uint8, offset=16, count=n * h * w)
-    # geotraj's scaling: 0 -> -1, 255 -> 1.
-    return torch.from_numpy(pixels.astype(np.float32) / 127.5 - 1.0).reshape(n, 1, h, w)
 
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--images", default="/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")
+    p.add_argument("--images", default=TRAIN_IMAGES)
     p.add_argument("--trajectories", type=int, default=200)
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--threads", type=int, default=0)

@@ -290,33 +290,19 @@ impl OptimalDenoiser {
                     > self.options.logit_tolerance
             })
             .collect();
+        // Wide rows score every data point.
+        let wide = b - narrow.len();
+        if wide > 0 {
+            self.pruning.add(sigma, PruneCounts::screened(wide));
+        }
         if narrow.is_empty() {
-            self.pruning.add(
-                sigma,
-                PruneCounts {
-                    rows: b,
-                    screened: b,
-                    proved_points: 0,
-                },
-            );
             return self.wide(&x, sigma);
         }
-        let mut out = if narrow.len() == b {
+        let mut out = if wide == 0 {
             vec![0.0; b * d]
         } else {
             host::download(self.wide(&x, sigma))
         };
-        if narrow.len() < b {
-            let wide = b - narrow.len();
-            self.pruning.add(
-                sigma,
-                PruneCounts {
-                    rows: wide,
-                    screened: wide,
-                    proved_points: 0,
-                },
-            );
-        }
         self.narrow(&host_x, &narrow, &norms, sigma, first, &mut out);
         host::upload(&out, b, d, self.blocks.device())
     }

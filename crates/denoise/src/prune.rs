@@ -145,6 +145,24 @@ pub struct PruneCounts {
 }
 
 impl PruneCounts {
+    /// `rows` states that each scored every data point.
+    pub fn screened(rows: usize) -> Self {
+        Self {
+            rows,
+            screened: rows,
+            proved_points: 0,
+        }
+    }
+
+    /// The counts added since `before` was taken (from the same log).
+    pub fn since(self, before: PruneCounts) -> Self {
+        Self {
+            rows: self.rows - before.rows,
+            screened: self.screened - before.screened,
+            proved_points: self.proved_points - before.proved_points,
+        }
+    }
+
     /// The fraction of (state, data point) pairs never scored, of `n` points.
     pub fn skipped_fraction(&self, n: usize) -> f64 {
         let all = self.rows as f64 * n as f64;

@@ -199,11 +199,7 @@ fn pruning_since(
                 .iter()
                 .find(|(t, _)| t.to_bits() == s.to_bits())
                 .map_or(PruneCounts::default(), |&(_, b)| b);
-            let c = PruneCounts {
-                rows: a.rows - b.rows,
-                screened: a.screened - b.screened,
-                proved_points: a.proved_points - b.proved_points,
-            };
+            let c = a.since(b);
             (c.rows > 0).then(|| Pruned {
                 sigma: s,
                 evaluations: c.rows,
